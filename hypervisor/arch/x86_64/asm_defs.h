@@ -1,0 +1,38 @@
+/* Constants shared by assembly and C++ (C++ static_asserts them against the types). */
+#pragma once
+
+#define HV_BOOT_CS64 0x08
+#define HV_BOOT_DS 0x10
+
+/* Selectors in the reserved part of every GDT (entries >= 7168), as Xen lays them out. */
+#define HV_CS64 0xe008
+#define HV_DS 0xe010
+#define HV_CS32 0xe018
+#define HV_GUEST_CS32 0xe023
+#define HV_GUEST_DS 0xe02b
+#define HV_GUEST_CS64 0xe033
+#define HV_TSS_SEL 0xe040
+#define HV_LDT_SEL 0xe050
+
+/* Per-CPU stack block: 8 pages, naturally aligned, CpuInfo at the very top.
+ *   page 0: #DF IST stack   page 1: NMI IST stack   page 2: #MC IST stack
+ *   page 3: unused (guard later)   pages 4-7: primary stack, CpuInfo at the top */
+#define HV_STACK_ORDER 3
+#define HV_STACK_SIZE 0x8000
+#define HV_CPU_INFO_SIZE 512
+
+/* CpuRegs layout (Xen's cpu_user_regs order), offsets used by entry.S. */
+#define REGS_R15 0
+#define REGS_RBX 40
+#define REGS_RAX 80
+#define REGS_ERROR_CODE 120
+#define REGS_ENTRY_VECTOR 124
+#define REGS_RIP 128
+#define REGS_CS 136
+#define REGS_RFLAGS 144
+#define REGS_RSP 152
+#define REGS_SS 160
+#define REGS_SIZE 200
+
+#define MB2_HEADER_MAGIC 0xe85250d6
+#define MB2_BOOTLOADER_MAGIC 0x36d76289

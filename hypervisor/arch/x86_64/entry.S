@@ -1,0 +1,75 @@
+/* Exception and interrupt entry: one stub per vector pushes a zero error code where the
+ * CPU does not, records the vector in the upper half of that slot, and joins a common
+ * path that saves the general registers as an arch::CpuRegs frame, calls
+ * hv_handle_trap(CpuRegs*) with a 16-byte aligned stack, and returns with iretq. */
+#include "asm_defs.h"
+
+/* The CPU pushes an error code for vectors 8, 10-14, 17, 21, 29, 30 (SDM vol. 3, table 6-1). */
+    .section .text, "ax"
+    .balign 16
+trap_common:
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    pushq %rcx
+    pushq %rax
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    pushq %rbx
+    pushq %rbp
+    pushq %r12
+    pushq %r13
+    pushq %r14
+    pushq %r15
+    cld
+    movq %rsp, %rdi
+    movq %rsp, %rbx                           /* callee-saved: the frame */
+    andq $-16, %rsp
+    call hv_handle_trap
+    movq %rbx, %rsp
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rax
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    addq $8, %rsp                             /* error code + vector */
+    iretq
+
+    /* 256 stubs, 16 bytes apart (each is at most 2 + 8 + 5 bytes). */
+    .balign 16
+trap_stubs_base:
+    .set vec, 0
+    .rept 256
+    .balign 16
+    .if vec == 8 || (vec >= 10 && vec <= 14) || vec == 17 || vec == 21 || vec == 29 || vec == 30
+    .else
+    pushq $0
+    .endif
+    movl $vec, 4(%rsp)
+    jmp trap_common
+    .set vec, vec + 1
+    .endr
+
+    .section .rodata, "a"
+    .balign 8
+    .globl hv_trap_stubs
+hv_trap_stubs:
+    .set vec, 0
+    .rept 256
+    .quad trap_stubs_base + vec * 16
+    .set vec, vec + 1
+    .endr
+
+    .section .note.GNU-stack, "", @progbits

@@ -1,0 +1,165 @@
+// Boot sequence of the bootstrap CPU. The order is the init order (STYLE.md rule 10):
+// each step may use everything initialised above it and nothing below.
+#include <cstdint>
+
+#include "acpi/tables.hpp"
+#include "arch/x86_64/apic.hpp"
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/descriptors.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "arch/x86_64/paging.hpp"
+#include "boot/multiboot2.hpp"
+#include "console/uart16550.hpp"
+#include "kernel/log.hpp"
+#include "kernel/memory.hpp"
+#include "kernel/options.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/selftest/selftest.hpp"
+#include "kernel/smp.hpp"
+#include "kernel/symbols.hpp"
+#include "kernel/time.hpp"
+#include "lib/format.hpp"
+#include "seam/panic.hpp"
+
+extern "C" {
+using InitFunction = void (*)();
+extern const InitFunction hv_init_array_start[], hv_init_array_end[];
+}
+
+namespace hv {
+namespace {
+
+constexpr uint64_t kBootWindowLimit = 1ull << 30;
+Uart16550 com1{Uart16550::kCom1};
+Uart16550 com2{Uart16550::kCom2};
+mb2::BootInfo boot_info;
+acpi::MadtInfo madt;
+
+// ACPI tables live in firmware-reserved memory outside the direct map: map them cached,
+// page by page, into the ioremap area (boot only; the mappings are never torn down).
+class FirmwareMemory final : public acpi::PhysicalMemory {
+public:
+    const uint8_t* map(uint64_t phys, size_t len) override {
+        auto va = arch::ioremap(phys, len, true);
+        return va.ok() ? static_cast<const uint8_t*>(*va) : nullptr;
+    }
+};
+
+void run_global_constructors() {
+    for (const InitFunction* f = hv_init_array_start; f < hv_init_array_end; ++f)
+        (*f)();
+}
+
+void setup_console(const BootOptions& options) {
+    log_set_console_level(options.loglvl);
+    Uart16550* primary = nullptr;
+    if (options.console_com1 && com1.init(options.com1_baud))
+        primary = &com1;
+    else if (options.console_com2 && com2.init(options.com2_baud))
+        primary = &com2;
+    log_attach_uart(primary);
+}
+
+void print_memory_map(const mb2::BootInfo& info) {
+    LOG_INFO("memory map from %.*s:", static_cast<int>(info.loader_name.size()), info.loader_name.data());
+    for (size_t i = 0; i < info.region_count; ++i) {
+        const mb2::MemoryRegion& r = info.regions[i];
+        LOG_INFO("  [%016llx, %016llx) %s", static_cast<unsigned long long>(r.base),
+                 static_cast<unsigned long long>(r.base + r.length), mb2::region_type_name(r.type));
+    }
+    for (size_t i = 0; i < info.module_count; ++i) {
+        const mb2::Module& m = info.modules[i];
+        LOG_INFO("  module %zu: [%#llx, %#llx) '%.*s'", i, static_cast<unsigned long long>(m.start),
+                 static_cast<unsigned long long>(m.end), static_cast<int>(m.cmdline.size()), m.cmdline.data());
+    }
+}
+
+void discover_cpus() {
+    FirmwareMemory firmware;
+    auto madt_phys = acpi::find_table(firmware, boot_info.rsdp, "APIC");
+    if (!madt_phys.ok()) {
+        LOG_WARN("acpi: no MADT (%s): running on the boot CPU only", status_name(madt_phys.status()));
+        return;
+    }
+    const uint8_t* header = firmware.map(*madt_phys, 36);
+    const uint32_t length = header ? *reinterpret_cast<const uint32_t*>(header + 4) : 0;
+    const uint8_t* table = length >= 36 ? firmware.map(*madt_phys, length) : nullptr;
+    auto parsed = table ? acpi::parse_madt({table, length}) : Result<acpi::MadtInfo>(Status::InvalidArgument);
+    if (!parsed.ok()) {
+        LOG_WARN("acpi: MADT unusable (%s): running on the boot CPU only", status_name(parsed.status()));
+        return;
+    }
+    madt = *parsed;
+    LOG_INFO("acpi: MADT: %zu CPUs, %zu IOAPICs, local APIC at %#llx", madt.cpu_count, madt.ioapic_count,
+             static_cast<unsigned long long>(madt.lapic_address));
+    for (size_t i = 0; i < madt.ioapic_count; ++i)
+        LOG_INFO("acpi:   IOAPIC id %u at %#llx, GSI base %u", madt.ioapics[i].id,
+                 static_cast<unsigned long long>(madt.ioapics[i].address), madt.ioapics[i].gsi_base);
+}
+
+}  // namespace
+}  // namespace hv
+
+extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) {
+    using namespace hv;
+    // 1. Descriptors and exception handling first, so any fault below is reported.
+    run_global_constructors();
+    arch::idt_init();
+    com1.init(115200);  // early console with defaults until the command line is known
+    log_attach_uart(&com1);
+    smp_init_bsp(0);
+
+    // 2. Boot information and the command line.
+    if (magic != mb2::kBootloaderMagic)
+        panic("not booted by a multiboot2 loader (magic %#x)", magic);
+    if (info_phys + 8 > kBootWindowLimit)
+        panic("multiboot2 information above 1 GiB (%#x) is not supported", info_phys);
+    const auto* info_bytes = reinterpret_cast<const uint8_t*>(info_phys + layout::kImageWindowBase);
+    const uint32_t info_size = *reinterpret_cast<const uint32_t*>(info_bytes);
+    if (info_phys + info_size > kBootWindowLimit)
+        panic("multiboot2 information crosses 1 GiB");
+    mb2::ParseError parse_error;
+    auto parsed = mb2::parse({info_bytes, info_size}, &parse_error);
+    if (!parsed.ok())
+        panic("multiboot2 information invalid: %s at offset %zu", parse_error.what, parse_error.offset);
+    boot_info = *parsed;
+    BootOptions options;
+    parse_boot_options(boot_info.cmdline, options);
+    setup_console(options);
+
+    LOG_INFO("thin hypervisor (Xen PV ABI), built " __DATE__ " " __TIME__ ", %llu symbols",
+             static_cast<unsigned long long>(symbol_count()));
+    LOG_INFO("command line: %.*s", static_cast<int>(boot_info.cmdline.size()), boot_info.cmdline.data());
+    report_option_problems();
+    print_memory_map(boot_info);
+
+    // 3. Memory: page tables, frame table, allocators. The boot info moves to the direct map.
+    memory_init(boot_info, info_phys);
+    auto remapped = mb2::parse({static_cast<const uint8_t*>(layout::phys_to_virt(info_phys)), info_size});
+    if (remapped.ok())
+        boot_info = *remapped;
+
+    // 4. Interrupt controller, time, CPUs.
+    discover_cpus();
+    const uint64_t lapic_phys = madt.lapic_address != 0 ? madt.lapic_address : 0xfee00000;
+    if (arch::lapic_init_bsp(lapic_phys) != Status::Ok)
+        panic("cannot map the local APIC at %#llx", static_cast<unsigned long long>(lapic_phys));
+    arch::lapic_init_this_cpu();
+    this_cpu().apic_id = arch::lapic_id();
+    time_init();
+    arch::lapic_timer_calibrate(tsc_hz());
+    if (arch::lapic_timer_uses_tsc_deadline())
+        LOG_INFO("time: local APIC timer in TSC-deadline mode");
+    else
+        LOG_INFO("time: local APIC timer one-shot at %llu kHz", static_cast<unsigned long long>(arch::lapic_timer_frequency() / 1000));
+    timer_init_this_cpu();
+    arch::irq_enable();
+    smp_boot_aps(madt, static_cast<unsigned>(options.maxcpus));
+    memory_print_stats();
+
+    // 5. Self-tests on request, then idle.
+    if (options.selftest)
+        run_selftests();
+    LOG_INFO("boot complete: %u CPUs online, idle", cpus_online());
+    idle_loop();
+}

@@ -1,0 +1,51 @@
+// Per-CPU state.
+//
+// Each CPU runs on a naturally aligned HV_STACK_SIZE block whose top HV_CPU_INFO_SIZE
+// bytes hold its CpuInfo; the current CPU is found from %rsp alone (as Xen does), never
+// from %gs, because PV guests own both GS bases while they run. IST stacks are inside the
+// same block, so NMI/#DF/#MC handlers find their CPU the same way.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+#include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/descriptors.hpp"
+#include "arch/x86_64/regs.hpp"
+#include "time/timer_queue.hpp"
+
+namespace hv {
+
+inline constexpr unsigned kMaxCpus = 64;
+
+struct PerCpu {
+    unsigned id = 0;
+    uint32_t apic_id = 0;
+    uint64_t stack_block = 0;             // VA of this CPU's stack block
+    std::atomic<bool> online{false};
+    arch::CpuDescriptors descriptors{};
+    TimerQueue timers;                    // software timers that fire on this CPU
+    uint64_t timer_interrupts = 0;
+    uint64_t idle_halts = 0;
+};
+
+struct CpuInfo {
+    arch::CpuRegs guest_regs;  // PV: the guest frame the entry path builds (TSS.rsp0 ends here)
+    PerCpu* cpu;
+    uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*)];
+};
+static_assert(sizeof(CpuInfo) == HV_CPU_INFO_SIZE);
+
+inline CpuInfo* cpu_info() {
+    uint64_t rsp;
+    asm("mov %%rsp, %0" : "=r"(rsp));
+    return reinterpret_cast<CpuInfo*>((rsp | (HV_STACK_SIZE - 1)) + 1 - HV_CPU_INFO_SIZE);
+}
+inline PerCpu& this_cpu() { return *cpu_info()->cpu; }
+
+// All CPUs found in the MADT that we brought up (index = CPU id).
+PerCpu* cpu_by_id(unsigned id);
+unsigned cpus_online();
+unsigned cpus_possible();
+
+}  // namespace hv

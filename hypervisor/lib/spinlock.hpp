@@ -1,0 +1,53 @@
+// Ticket spinlock: FIFO-fair, 4 bytes, usable on the host (tests run it on threads) and
+// freestanding (std::atomic is header-only). It does not touch the interrupt flag; code
+// that also takes a lock from an interrupt handler uses arch::IrqSaveLockGuard.
+//
+// Lock order (outermost first), to be extended as subsystems arrive:
+//   console < frame allocator < heap size class < timer queue (per CPU)
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+
+namespace hv {
+
+inline void cpu_relax() { __builtin_ia32_pause(); }
+
+class TicketLock {
+public:
+    constexpr TicketLock() = default;
+    TicketLock(const TicketLock&) = delete;
+    TicketLock& operator=(const TicketLock&) = delete;
+
+    void lock() {
+        const uint16_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
+        while (owner_.load(std::memory_order_acquire) != ticket)
+            cpu_relax();
+    }
+    bool try_lock() {
+        uint16_t owner = owner_.load(std::memory_order_relaxed);
+        uint16_t expected = owner;
+        return next_.compare_exchange_strong(expected, static_cast<uint16_t>(owner + 1),
+                                             std::memory_order_acquire, std::memory_order_relaxed);
+    }
+    void unlock() { owner_.store(static_cast<uint16_t>(owner_.load(std::memory_order_relaxed) + 1), std::memory_order_release); }
+    bool is_locked() const { return next_.load(std::memory_order_relaxed) != owner_.load(std::memory_order_relaxed); }
+
+private:
+    std::atomic<uint16_t> next_{0};   // next ticket to hand out
+    std::atomic<uint16_t> owner_{0};  // ticket now being served
+};
+
+template <typename Lock>
+class [[nodiscard]] LockGuard {
+public:
+    explicit LockGuard(Lock& l) : lock_(l) { lock_.lock(); }
+    ~LockGuard() { lock_.unlock(); }
+    LockGuard(const LockGuard&) = delete;
+    LockGuard& operator=(const LockGuard&) = delete;
+
+private:
+    Lock& lock_;
+};
+
+}  // namespace hv

@@ -1,0 +1,24 @@
+#include "lib/status.hpp"
+
+namespace hv {
+
+const char* status_name(Status s) {
+    switch (s) {
+    case Status::Ok: return "ok";
+    case Status::InvalidArgument: return "invalid argument";
+    case Status::OutOfMemory: return "out of memory";
+    case Status::NotFound: return "not found";
+    case Status::Exists: return "exists";
+    case Status::Busy: return "busy";
+    case Status::Permission: return "permission denied";
+    case Status::Fault: return "bad address";
+    case Status::NotSupported: return "not supported";
+    case Status::Range: return "out of range";
+    case Status::NoSpace: return "no space";
+    case Status::Again: return "try again";
+    case Status::Preempted: return "preempted";
+    }
+    return "?";
+}
+
+}  // namespace hv
