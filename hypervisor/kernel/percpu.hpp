@@ -7,6 +7,7 @@
 #pragma once
 
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 
 #include "arch/x86_64/asm_defs.h"
@@ -30,11 +31,14 @@ struct PerCpu {
 };
 
 struct CpuInfo {
-    arch::CpuRegs guest_regs;  // PV: the guest frame the entry path builds (TSS.rsp0 ends here)
+    arch::CpuRegs guest_regs;  // PV: the guest frame every guest entry builds (TSS.rsp0 = &guest_regs.es)
     PerCpu* cpu;
-    uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*)];
+    uint64_t syscall_scratch;  // the syscall stub parks the guest's %rax here (asm_defs.h)
+    uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*) - sizeof(uint64_t)];
 };
 static_assert(sizeof(CpuInfo) == HV_CPU_INFO_SIZE);
+static_assert(offsetof(CpuInfo, syscall_scratch) == HV_CPU_INFO_SCRATCH);
+static_assert((HV_STACK_RSP0_OFFSET & 15) == 0);
 
 inline CpuInfo* cpu_info() {
     uint64_t rsp;

@@ -66,7 +66,7 @@ bool boot_one(unsigned id, uint32_t apic_id) {
     }
     PerCpu* cpu = new_cpu(id, apic_id, reinterpret_cast<uint64_t>(stack));
     cpu->descriptors.gdt_reserved_page = gdt;
-    ap_boot_stack = cpu->stack_block + HV_STACK_SIZE - HV_CPU_INFO_SIZE;
+    ap_boot_stack = cpu->stack_block + HV_STACK_INITIAL_RSP_OFFSET;
 
     // INIT, 10 ms, SIPI, 200 us, SIPI (the MP start-up protocol, SDM 8.4.4.1).
     arch::lapic_send_init(apic_id);

@@ -19,7 +19,13 @@
  *   page 3: unused (guard later)   pages 4-7: primary stack, CpuInfo at the top */
 #define HV_STACK_ORDER 3
 #define HV_STACK_SIZE 0x8000
-#define HV_CPU_INFO_SIZE 512
+/* CpuInfo size is 8 mod 16 so that TSS.RSP0 = &guest_regs.es (offset 168) is 16-byte
+ * aligned: the CPU aligns RSP down to 16 before pushing an interrupt frame, and the frame
+ * must land exactly in guest_regs. The initial stack pointer is CpuInfo rounded down to 16. */
+#define HV_CPU_INFO_SIZE 504
+#define HV_CPU_INFO_SCRATCH 208
+#define HV_STACK_RSP0_OFFSET (HV_STACK_SIZE - HV_CPU_INFO_SIZE + REGS_ES)
+#define HV_STACK_INITIAL_RSP_OFFSET ((HV_STACK_SIZE - HV_CPU_INFO_SIZE) & ~15)
 
 /* CpuRegs layout (Xen's cpu_user_regs order), offsets used by entry.S. */
 #define REGS_R15 0
@@ -32,6 +38,7 @@
 #define REGS_RFLAGS 144
 #define REGS_RSP 152
 #define REGS_SS 160
+#define REGS_ES 168
 #define REGS_SIZE 200
 
 #define MB2_HEADER_MAGIC 0xe85250d6

@@ -152,7 +152,7 @@ boot_pd: .fill 512, 8, 0
     .globl hv_start64
 hv_start64:
     leaq bsp_stack(%rip), %rsp
-    addq $(HV_STACK_SIZE - HV_CPU_INFO_SIZE), %rsp
+    addq $HV_STACK_INITIAL_RSP_OFFSET, %rsp
     xorl %ebp, %ebp
     movabsq $boot_mb2_magic, %rax
     movl (%rax), %edi

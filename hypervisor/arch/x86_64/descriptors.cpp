@@ -67,7 +67,7 @@ void load_cpu_descriptors(CpuDescriptors& desc, uint64_t* gdt, uint64_t stack_bl
 
     Tss& tss = desc.tss;
     tss = Tss{};
-    tss.rsp0 = stack_block + HV_STACK_SIZE - HV_CPU_INFO_SIZE;
+    tss.rsp0 = stack_block + HV_STACK_RSP0_OFFSET;  // guest entries build their frame in CpuInfo::guest_regs
     tss.ist[kIstDoubleFault - 1] = stack_block + 1 * 4096;
     tss.ist[kIstNmi - 1] = stack_block + 2 * 4096;
     tss.ist[kIstMachineCheck - 1] = stack_block + 3 * 4096;

@@ -37,5 +37,6 @@ static_assert(offsetof(CpuRegs, cs) == REGS_CS);
 static_assert(offsetof(CpuRegs, rflags) == REGS_RFLAGS);
 static_assert(offsetof(CpuRegs, rsp) == REGS_RSP);
 static_assert(offsetof(CpuRegs, ss) == REGS_SS);
+static_assert(offsetof(CpuRegs, es) == REGS_ES);
 
 }  // namespace hv::arch
