@@ -10,7 +10,14 @@
 #include "arch/x86_64/paging.hpp"
 #include "boot/multiboot2.hpp"
 #include "console/uart16550.hpp"
+#include "kernel/boot_info.hpp"
 #include "kernel/log.hpp"
+#include "kernel/m2p.hpp"
+#include "kernel/power.hpp"
+#include "kernel/pv_time.hpp"
+#include "domain/builder.hpp"
+#include "domain/page_types_glue.hpp"
+#include "arch/x86_64/pv/pv_cpu.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/options.hpp"
 #include "kernel/percpu.hpp"
@@ -32,7 +39,7 @@ namespace {
 constexpr uint64_t kBootWindowLimit = 1ull << 30;
 Uart16550 com1{Uart16550::kCom1};
 Uart16550 com2{Uart16550::kCom2};
-mb2::BootInfo boot_info;
+mb2::BootInfo boot_info_storage;
 acpi::MadtInfo madt;
 
 // ACPI tables live in firmware-reserved memory outside the direct map: map them cached,
@@ -74,9 +81,33 @@ void print_memory_map(const mb2::BootInfo& info) {
     }
 }
 
+void start_dom0(const BootOptions& options) {
+    const mb2::BootInfo& info = boot_info_storage;
+    if (info.module_count == 0) {
+        LOG_INFO("no boot modules: no dom0 to start");
+        return;
+    }
+    const mb2::Module& kernel = info.modules[0];
+    BuildRequest request;
+    request.config = {0, true, 1, ~0ull};
+    request.kernel = {static_cast<const uint8_t*>(layout::phys_to_virt(kernel.start)), kernel.end - kernel.start};
+    request.cmdline = kernel.cmdline;
+    request.memory_bytes = options.dom0_mem;
+    if (info.module_count > 1) {
+        request.initrd_phys = info.modules[1].start;
+        request.initrd_bytes = info.modules[1].end - info.modules[1].start;
+    }
+    const char* why = nullptr;
+    auto dom0 = build_pv_domain(request, &why);
+    if (!dom0.ok())
+        panic("cannot build dom0: %s (%s)", why ? why : "unknown reason", status_name(dom0.status()));
+    pv_wallclock_update(**dom0);
+    domain_unpause(**dom0);
+}
+
 void discover_cpus() {
     FirmwareMemory firmware;
-    auto madt_phys = acpi::find_table(firmware, boot_info.rsdp, "APIC");
+    auto madt_phys = acpi::find_table(firmware, boot_info_storage.rsdp, "APIC");
     if (!madt_phys.ok()) {
         LOG_WARN("acpi: no MADT (%s): running on the boot CPU only", status_name(madt_phys.status()));
         return;
@@ -98,6 +129,9 @@ void discover_cpus() {
 }
 
 }  // namespace
+
+const mb2::BootInfo& boot_info() { return hv::boot_info_storage; }
+
 }  // namespace hv
 
 extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) {
@@ -122,22 +156,22 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     auto parsed = mb2::parse({info_bytes, info_size}, &parse_error);
     if (!parsed.ok())
         panic("multiboot2 information invalid: %s at offset %zu", parse_error.what, parse_error.offset);
-    boot_info = *parsed;
+    boot_info_storage = *parsed;
     BootOptions options;
-    parse_boot_options(boot_info.cmdline, options);
+    parse_boot_options(boot_info_storage.cmdline, options);
     setup_console(options);
 
     LOG_INFO("thin hypervisor (Xen PV ABI), built " __DATE__ " " __TIME__ ", %llu symbols",
              static_cast<unsigned long long>(symbol_count()));
-    LOG_INFO("command line: %.*s", static_cast<int>(boot_info.cmdline.size()), boot_info.cmdline.data());
+    LOG_INFO("command line: %.*s", static_cast<int>(boot_info_storage.cmdline.size()), boot_info_storage.cmdline.data());
     report_option_problems();
-    print_memory_map(boot_info);
+    print_memory_map(boot_info_storage);
 
     // 3. Memory: page tables, frame table, allocators. The boot info moves to the direct map.
-    memory_init(boot_info, info_phys);
+    memory_init(boot_info_storage, info_phys);
     auto remapped = mb2::parse({static_cast<const uint8_t*>(layout::phys_to_virt(info_phys)), info_size});
     if (remapped.ok())
-        boot_info = *remapped;
+        boot_info_storage = *remapped;
 
     // 4. Interrupt controller, time, CPUs.
     discover_cpus();
@@ -157,9 +191,20 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     smp_boot_aps(madt, static_cast<unsigned>(options.maxcpus));
     memory_print_stats();
 
-    // 5. Self-tests on request, then idle.
+    // 5. Self-tests on request.
     if (options.selftest)
         run_selftests();
-    LOG_INFO("boot complete: %u CPUs online, idle", cpus_online());
+
+    // 6. PV support (M2P, page types, the syscall entry) and dom0 from the first module.
+    m2p_init();
+    if (arch::paging_populate_hypervisor_slots() != Status::Ok)
+        panic("cannot populate the hypervisor's L4 slots");
+    page_types_init();
+    pv_time_init();
+    power_init();
+    arch::pv_cpu_init(this_cpu());
+    smp_start_pv_on_aps();
+    start_dom0(options);
+    LOG_INFO("boot complete: %u CPUs online", cpus_online());
     idle_loop();
 }

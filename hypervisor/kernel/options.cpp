@@ -7,6 +7,7 @@ namespace hv {
 namespace {
 
 BootOptions options_storage;
+char command_line_copy[1024];
 
 // Problems found before the console is configured, printed later.
 constexpr unsigned kMaxProblems = 16;
@@ -98,10 +99,16 @@ void parse_boot_options(std::string_view cmdline_text, BootOptions& o) {
         cmdline::OptionSpec::flag("selftest", &o.selftest),
         cmdline::OptionSpec::flag("noreboot", &o.noreboot),
     };
+    size_t n = cmdline_text.size() < sizeof(command_line_copy) - 1 ? cmdline_text.size() : sizeof(command_line_copy) - 1;
+    for (size_t i = 0; i < n; ++i)
+        command_line_copy[i] = cmdline_text[i];
+    command_line_copy[n] = 0;
     QueuedDiagnostics diagnostics;
     cmdline::parse(cmdline_text, specs, diagnostics);
     options_storage = o;
 }
+
+const char* boot_command_line() { return command_line_copy; }
 
 void report_option_problems() {
     for (unsigned i = 0; i < problem_count; ++i)

@@ -37,5 +37,7 @@ void report_option_problems();
 unsigned option_problem_count();
 
 const BootOptions& boot_options();
+// The hypervisor command line as the boot loader gave it (NUL-terminated).
+const char* boot_command_line();
 
 }  // namespace hv

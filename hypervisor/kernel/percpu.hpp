@@ -17,6 +17,8 @@
 
 namespace hv {
 
+class Vcpu;
+
 inline constexpr unsigned kMaxCpus = 64;
 
 struct PerCpu {
@@ -28,6 +30,10 @@ struct PerCpu {
     TimerQueue timers;                    // software timers that fire on this CPU
     uint64_t timer_interrupts = 0;
     uint64_t idle_halts = 0;
+
+    Vcpu* current = nullptr;               // the vCPU whose state is loaded, nullptr = idle
+    volatile bool need_resched = false;    // set by interrupts; checked on the way to a guest
+    uint64_t syscall_stub = 0;             // VA of this CPU's syscall entry stubs
 };
 
 struct CpuInfo {

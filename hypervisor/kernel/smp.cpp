@@ -14,6 +14,8 @@
 #include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
+#include "arch/x86_64/pv/context.hpp"
+#include "arch/x86_64/pv/pv_cpu.hpp"
 
 extern "C" {
 extern const char ap_trampoline_start[], ap_trampoline_end[];
@@ -30,6 +32,8 @@ namespace {
 constexpr uint64_t kTrampolinePhys = 0x8000;
 
 PerCpu* cpus[kMaxCpus];
+std::atomic<bool> pv_ready{false};
+void wakeup(arch::CpuRegs&) {}  // the IPI only ends a halt; need_resched says why
 unsigned cpu_count = 0;
 alignas(4096) uint64_t bsp_gdt_page[512];
 
@@ -112,6 +116,7 @@ void smp_init_bsp(uint32_t apic_id) {
 
 void smp_boot_aps(const acpi::MadtInfo& madt, unsigned max_cpus) {
     arch::set_interrupt_handler(arch::kVectorCallFunction, run_call);
+    arch::set_interrupt_handler(arch::kVectorWakeup, wakeup);
     set_stop_other_cpus(stop_others);
 
     // The trampoline runs on the boot page tables (identity + image window).
@@ -156,12 +161,24 @@ void smp_call_all(void (*fn)(void*), void* arg) {
         cpu_relax();
 }
 
+void smp_start_pv_on_aps() {
+    // APs idle in idle_loop until pv_ready; each then prepares itself (cross-call).
+    smp_call_all([](void*) {
+        if (this_cpu().id != 0)
+            arch::pv_cpu_init(this_cpu());
+    }, nullptr);
+    pv_ready.store(true);
+}
+
 void idle_loop() {
-    for (;;) {
+    // Every CPU ends here: the exit path schedules (and halts while nothing is runnable).
+    // Before PV support is up there is nothing to schedule: plain halts.
+    while (!pv_ready.load()) {
         arch::irq_disable();
         ++this_cpu().idle_halts;
-        arch::safe_halt();  // sti; hlt: an interrupt wakes us, runs, and we loop
+        arch::safe_halt();
     }
+    hv_enter_guest(&cpu_info()->guest_regs);
 }
 
 }  // namespace hv

@@ -18,7 +18,10 @@ void smp_boot_aps(const acpi::MadtInfo& madt, unsigned max_cpus);
 // Runs fn(arg) on every online CPU (this one included) and waits for all of them.
 void smp_call_all(void (*fn)(void*), void* arg);
 
-// Idle loop: never returns.
+// Prepares every AP for running PV guests (their syscall stubs); BSP calls it once.
+void smp_start_pv_on_aps();
+
+// Idle loop: never returns. Runs whatever vCPU the scheduler gives this CPU.
 [[noreturn]] void idle_loop();
 
 }  // namespace hv

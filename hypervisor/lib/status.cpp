@@ -17,6 +17,18 @@ const char* status_name(Status s) {
     case Status::NoSpace: return "no space";
     case Status::Again: return "try again";
     case Status::Preempted: return "preempted";
+    case Status::NoSuchDomain: return "no such domain";
+    case Status::AccessDenied: return "access denied";
+    case Status::OperationNotSupported: return "operation not supported";
+    case Status::TooBig: return "too big";
+    case Status::Overflow: return "overflow";
+    case Status::CrossDomain: return "belongs to another domain";
+    case Status::NoDevice: return "no such device";
+    case Status::BadDescriptor: return "bad descriptor";
+    case Status::Deadlock: return "would deadlock";
+    case Status::Time: return "deadline passed";
+    case Status::NoData: return "no data";
+    case Status::NoSuchAddress: return "no such address";
     }
     return "?";
 }

@@ -25,6 +25,18 @@ enum class Status : uint8_t {
     NoSpace,           // table full (ENOSPC)
     Again,             // transient (EAGAIN)
     Preempted,         // long operation stopped for a continuation (ERESTART)
+    NoSuchDomain,      // no such domain or vCPU target (ESRCH)
+    AccessDenied,      // refused by policy, e.g. interface version mismatch (EACCES)
+    OperationNotSupported,  // known operation not offered here (EOPNOTSUPP)
+    TooBig,            // argument list/size too large (E2BIG)
+    Overflow,          // value does not fit (EOVERFLOW)
+    CrossDomain,       // object belongs to another domain (EXDEV)
+    NoDevice,          // no such device (ENODEV)
+    BadDescriptor,     // bad handle or port (EBADF)
+    Deadlock,          // would deadlock (EDEADLK)
+    Time,              // deadline already passed (ETIME)
+    NoData,            // nothing to return (ENODATA)
+    NoSuchAddress,     // no such device or address (ENXIO)
 };
 
 const char* status_name(Status s);

@@ -30,6 +30,7 @@
 /* CpuRegs layout (Xen's cpu_user_regs order), offsets used by entry.S. */
 #define REGS_R15 0
 #define REGS_RBX 40
+#define REGS_RCX 88
 #define REGS_RAX 80
 #define REGS_ERROR_CODE 120
 #define REGS_ENTRY_VECTOR 124

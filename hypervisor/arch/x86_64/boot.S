@@ -5,7 +5,7 @@
  * paging, and jump to the 64-bit high-half entry, which calls hv_kernel_main(magic, info).
  * Failures before the console exists print a letter on COM1 and halt.
  */
-#include "asm_defs.h"
+#include "arch/x86_64/asm_defs.h"
 
 #define L4_IMAGE_SLOT 261
 #define L3_IMAGE_SLOT 321

@@ -52,6 +52,10 @@ void idt_init() {
     idt[2].ist = kIstNmi;
     idt[8].ist = kIstDoubleFault;
     idt[18].ist = kIstMachineCheck;
+    // int3 and into may be executed by PV guests (ring 3) and reach their trap table;
+    // every other vector raised by `int n` in ring 3 faults with #GP and is decoded.
+    idt[3].type_attr = kInterruptGate | (3 << 5);
+    idt[4].type_attr = kInterruptGate | (3 << 5);
 }
 
 void load_cpu_descriptors(CpuDescriptors& desc, uint64_t* gdt, uint64_t stack_block) {

@@ -2,7 +2,7 @@
  * CPU does not, records the vector in the upper half of that slot, and joins a common
  * path that saves the general registers as an arch::CpuRegs frame, calls
  * hv_handle_trap(CpuRegs*) with a 16-byte aligned stack, and returns with iretq. */
-#include "asm_defs.h"
+#include "arch/x86_64/asm_defs.h"
 
 /* The CPU pushes an error code for vectors 8, 10-14, 17, 21, 29, 30 (SDM vol. 3, table 6-1). */
     .section .text, "ax"

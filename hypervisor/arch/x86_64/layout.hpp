@@ -28,6 +28,7 @@ inline constexpr uint64_t kGdtWindowSize = 16 * 4096;  // 14 guest pages, 1 rese
 inline constexpr uint64_t kImageWindowBase = 0xffff82d040000000;
 inline constexpr uint64_t kIoremapBase = 0xffff82d080000000;
 inline constexpr uint64_t kIoremapEnd = 0xffff82d0c0000000;
+inline constexpr uint64_t kSyscallStubBase = 0xffff82d0c0000000;  // one executable page per CPU
 
 inline constexpr uint64_t kDirectMapBase = 0xffff830000000000;
 inline constexpr uint64_t kDirectMapEnd = 0xffff880000000000;

@@ -9,6 +9,7 @@ namespace hv::arch::msr {
 inline constexpr uint32_t kApicBase = 0x1b;           // SDM 10.4.4
 inline constexpr uint32_t kTscDeadline = 0x6e0;       // SDM 10.5.4.1
 inline constexpr uint32_t kPat = 0x277;
+inline constexpr uint32_t kSysenterCs = 0x174;
 inline constexpr uint32_t kEfer = 0xc0000080;
 inline constexpr uint32_t kStar = 0xc0000081;
 inline constexpr uint32_t kLstar = 0xc0000082;

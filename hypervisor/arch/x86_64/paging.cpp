@@ -21,17 +21,22 @@ uint64_t* table(uint64_t phys) { return static_cast<uint64_t*>(to_virt(phys)); }
 unsigned index_at(uint64_t va, unsigned level) { return (va >> (12 + 9 * (level - 1))) & 511; }
 
 // The entry at `level` (1 = PTE) for `va`, creating intermediate tables on the way down.
-Result<uint64_t*> walk_create(uint64_t va, unsigned level) {
+// Intermediate entries get User when the leaf is user-accessible (the read-only M2P that
+// PV guest kernels read from ring 3); permissions are otherwise decided by the leaves.
+Result<uint64_t*> walk_create(uint64_t va, unsigned level, uint64_t leaf_flags) {
     uint64_t* t = table(master_l4);
+    const uint64_t intermediate = kTableFlags | (leaf_flags & kPteUser);
     for (unsigned l = 4; l > level; --l) {
         uint64_t& e = t[index_at(va, l)];
         if (!(e & kPtePresent)) {
             const uint64_t page = allocate_table();
             if (page == 0)
                 return Status::OutOfMemory;
-            e = page | kTableFlags;
+            e = page | intermediate;
         } else if (e & kPteLarge) {
             return Status::Exists;
+        } else {
+            e |= intermediate;
         }
         t = table(e & kPteAddressMask);
     }
@@ -57,7 +62,7 @@ Status paging_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, bool 
     constexpr uint64_t kLarge = 2ull << 20;
     for (uint64_t off = 0; off < size;) {
         const bool large = allow_large && ((va + off) % kLarge) == 0 && ((pa + off) % kLarge) == 0 && size - off >= kLarge;
-        auto entry = walk_create(va + off, large ? 2 : 1);
+        auto entry = walk_create(va + off, large ? 2 : 1, flags);
         if (!entry.ok())
             return entry.status();
         if (**entry & kPtePresent)
@@ -66,6 +71,26 @@ Status paging_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, bool 
         off += large ? kLarge : 4096;
     }
     return Status::Ok;
+}
+
+Status paging_populate_hypervisor_slots() {
+    LockGuard guard(paging_lock);
+    uint64_t* l4 = table(master_l4);
+    for (unsigned slot = 256; slot < 272; ++slot) {
+        if (l4[slot] & kPtePresent)
+            continue;
+        const uint64_t page = allocate_table();
+        if (page == 0)
+            return Status::OutOfMemory;
+        l4[slot] = page | kTableFlags;
+    }
+    return Status::Ok;
+}
+
+void paging_hypervisor_slots(uint64_t out[16]) {
+    const uint64_t* l4 = table(master_l4);
+    for (unsigned i = 0; i < 16; ++i)
+        out[i] = l4[256 + i];
 }
 
 void paging_activate() { write_cr3(master_l4); }

@@ -42,6 +42,11 @@ void paging_set_allocator(PageTableAllocator alloc, PhysToVirt phys_to_virt);
 // Maps [va, va+size) -> [pa, pa+size) with `flags`; uses 2 MiB pages where both addresses
 // are aligned and `allow_large` is set. Fails (InvalidArgument) if a mapping exists.
 [[nodiscard]] Status paging_map(uint64_t va, uint64_t pa, uint64_t size, uint64_t flags, bool allow_large);
+// Gives every hypervisor L4 slot (256-271) an L3 table, so that guest L4s, which copy
+// these 16 entries when they are validated, see mappings the hypervisor adds later.
+[[nodiscard]] Status paging_populate_hypervisor_slots();
+// The 16 master L4 entries for slots 256-271, as every PV guest L4 must hold them.
+void paging_hypervisor_slots(uint64_t out[16]);
 // Loads the master L4 on this CPU.
 void paging_activate();
 uint64_t paging_master_l4();

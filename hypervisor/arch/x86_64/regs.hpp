@@ -30,6 +30,7 @@ struct CpuRegs {
 static_assert(sizeof(CpuRegs) == REGS_SIZE);
 static_assert(offsetof(CpuRegs, rbx) == REGS_RBX);
 static_assert(offsetof(CpuRegs, rax) == REGS_RAX);
+static_assert(offsetof(CpuRegs, rcx) == REGS_RCX);
 static_assert(offsetof(CpuRegs, error_code) == REGS_ERROR_CODE);
 static_assert(offsetof(CpuRegs, entry_vector) == REGS_ENTRY_VECTOR);
 static_assert(offsetof(CpuRegs, rip) == REGS_RIP);

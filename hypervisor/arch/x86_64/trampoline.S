@@ -3,7 +3,7 @@
  * mode at CS:IP = 0800:0000, goes through 32-bit protected mode to long mode on the boot
  * page tables (boot_pml4: identity + image window), and jumps to hv_ap_start64 in the
  * high half, which switches to the master page tables and the AP's own stack. */
-#include "asm_defs.h"
+#include "arch/x86_64/asm_defs.h"
 
 #define TRAMPOLINE_BASE 0x8000
 #define TRAMP(sym) (TRAMPOLINE_BASE + (sym) - ap_trampoline_start)

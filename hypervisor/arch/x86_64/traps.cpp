@@ -2,6 +2,8 @@
 
 #include "arch/x86_64/apic.hpp"
 #include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/pv/context.hpp"
+#include "arch/x86_64/pv/guest_traps.hpp"
 #include "kernel/extable.hpp"
 #include "kernel/log.hpp"
 #include "kernel/panic.hpp"
@@ -54,7 +56,8 @@ void describe_page_fault(uint32_t code, char* out, size_t size) {
 
 void handle_exception(CpuRegs& regs) {
     const unsigned vector = regs.entry_vector;
-    if (vector == kPageFault || vector == kGeneralProtection) {
+    // #NP/#SS/#GP/#PF may be expected: guest-memory copies, probes, guest selector loads.
+    if (vector >= 11 && vector <= kPageFault) {
         if (const uint64_t fixup = extable_lookup(regs.rip)) {
             if (extable_report()) {
                 LOG_INFO("caught expected %s at %#llx (fixup %#llx), cr2 %#llx", exception_name(vector),
@@ -91,16 +94,21 @@ const char* exception_name(unsigned vector) { return vector < 32 ? kExceptionNam
 extern "C" void hv_handle_trap(hv::arch::CpuRegs* regs) {
     using namespace hv::arch;
     const unsigned vector = regs->entry_vector;
+    // From ring 3 means from a PV guest: its frame is CpuInfo::guest_regs, and the way
+    // out goes through scheduling and event delivery.
+    const bool from_guest = (regs->cs & 3) == 3;
     if (vector < 32) {
-        handle_exception(*regs);
-        return;
+        if (from_guest)
+            hv::pv_guest_exception(*regs);
+        else
+            handle_exception(*regs);
+    } else if (vector != kVectorSpurious) {  // no EOI for spurious interrupts (SDM 10.9)
+        if (handlers[vector] != nullptr)
+            handlers[vector](*regs);
+        else
+            LOG_WARN("unexpected interrupt vector %#x", vector);
+        lapic_eoi();
     }
-    if (vector == kVectorSpurious)
-        return;  // no EOI for spurious interrupts (SDM 10.9)
-    if (handlers[vector] != nullptr) {
-        handlers[vector](*regs);
-    } else {
-        LOG_WARN("unexpected interrupt vector %#x on CPU", vector);
-    }
-    lapic_eoi();
+    if (from_guest)
+        hv_exit_to_guest_work();
 }

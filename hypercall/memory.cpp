@@ -1,0 +1,90 @@
+// memory_op: the memory-reservation and address-map queries PV guests make.
+// Balloon operations (increase/decrease_reservation, populate_physmap, exchange) and
+// add_to_physmap are answered -ENOSYS until the dom0 and grant-table work needs them
+// (docs/abi-compatibility.md lists each subop).
+#include "domain/domain.hpp"
+#include "hypercall/errno.hpp"
+#include "hypercall/guest_ptr.hpp"
+#include "hypercall/handlers.hpp"
+#include "hypercall/public/hypercalls.hpp"
+#include "hypercall/public/memory.hpp"
+#include "kernel/boot_info.hpp"
+#include "kernel/m2p.hpp"
+#include "kernel/memory.hpp"
+
+namespace hv {
+namespace {
+
+using xen::MemoryOp;
+
+// The domain a domid_t argument names: the caller itself, or (hardware domain only) any.
+Result<Domain*> target_domain(HypercallContext& ctx, uint64_t arg) {
+    uint16_t domid;
+    if (Status s = copy_from_guest(&domid, arg, sizeof(domid)); s != Status::Ok)
+        return s;
+    if (domid == kDomidSelf || domid == ctx.domain().id())
+        return &ctx.domain();
+    Domain* d = domain_by_id(domid);
+    if (d == nullptr)
+        return Status::NoSuchDomain;
+    if (!ctx.domain().privileged())
+        return Status::Permission;
+    return d;
+}
+
+// The host E820 for the hardware domain. Xen requires room for one more entry than the
+// map has (it may split holes); the buffer must hold nr_map + 1 entries.
+int64_t machine_memory_map(HypercallContext& ctx, uint64_t arg) {
+    if (!ctx.domain().privileged())
+        return to_guest_errno(Status::Permission);
+    xen::MemoryMap map;
+    if (Status s = GuestInOut<xen::MemoryMap>(arg).read(map); s != Status::Ok)
+        return to_guest_errno(s);
+    const mb2::BootInfo& info = boot_info();
+    if (map.buffer != 0 && map.nr_entries < info.region_count + 1)
+        return to_guest_errno(Status::InvalidArgument);
+    GuestOut<xen::E820Entry> buffer(map.buffer);
+    for (size_t i = 0; map.buffer != 0 && i < info.region_count; ++i) {
+        const xen::E820Entry e{info.regions[i].base, info.regions[i].length, info.regions[i].type};
+        if (Status s = buffer.write(i, e); s != Status::Ok)
+            return to_guest_errno(s);
+    }
+    map.nr_entries = static_cast<uint32_t>(info.region_count);
+    return to_guest_errno(GuestInOut<xen::MemoryMap>(arg).write(map));
+}
+
+}  // namespace
+
+HV_HYPERCALL(memory_op) {
+    const uint64_t cmd = args.a[0] & xen::memop_cmd_mask;
+    const uint64_t arg = args.a[1];
+    switch (static_cast<MemoryOp>(cmd)) {
+    case MemoryOp::machphys_mapping: {
+        const xen::MachphysMapping m{kM2pVirtStart, kM2pVirtEnd, m2p_max_mfn()};
+        return to_guest_errno(GuestOut<xen::MachphysMapping>(arg).write(m));
+    }
+    case MemoryOp::maximum_ram_page:
+        return static_cast<int64_t>(max_pfn());
+    case MemoryOp::current_reservation:
+    case MemoryOp::maximum_reservation:
+    case MemoryOp::maximum_gpfn: {
+        auto d = target_domain(ctx, arg);
+        if (!d.ok())
+            return to_guest_errno(d.status());
+        if (static_cast<MemoryOp>(cmd) == MemoryOp::current_reservation)
+            return static_cast<int64_t>((*d)->tot_pages);
+        if (static_cast<MemoryOp>(cmd) == MemoryOp::maximum_reservation)
+            return static_cast<int64_t>((*d)->max_pages == ~0ull ? 0xffffffffull : (*d)->max_pages);
+        return static_cast<int64_t>((*d)->tot_pages - 1);  // PV: the p2m is the guest's; Xen reports its size
+    }
+    case MemoryOp::memory_map:
+        return to_guest_errno(Status::NotSupported);  // no toolstack-set map: Xen says -ENOSYS too
+    case MemoryOp::machine_memory_map:
+        return machine_memory_map(ctx, arg);
+    default:
+        break;
+    }
+    return to_guest_errno(Status::NotSupported);
+}
+
+}  // namespace hv

@@ -1,0 +1,15 @@
+// Hypercalls whose implementation lands with the next pieces of work; until then they
+// answer exactly what an unimplemented hypercall answers on Xen: -ENOSYS.
+#include "hypercall/errno.hpp"
+#include "hypercall/handlers.hpp"
+
+namespace hv {
+
+HV_HYPERCALL(set_gdt) { return to_guest_errno(Status::NotSupported); }
+HV_HYPERCALL(update_descriptor) { return to_guest_errno(Status::NotSupported); }
+HV_HYPERCALL(grant_table_op) { return to_guest_errno(Status::NotSupported); }
+HV_HYPERCALL(event_channel_op) { return to_guest_errno(Status::NotSupported); }
+HV_HYPERCALL(platform_op) { return to_guest_errno(Status::NotSupported); }
+HV_HYPERCALL(physdev_op) { return to_guest_errno(Status::NotSupported); }
+
+}  // namespace hv

@@ -1,0 +1,126 @@
+#include "arch/x86_64/pv/context.hpp"
+
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/msr.hpp"
+#include "arch/x86_64/paging.hpp"
+#include "arch/x86_64/pv/pv_cpu.hpp"
+#include "arch/x86_64/pv/upcall.hpp"
+#include "domain/domain.hpp"
+#include "domain/scheduler.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/pv_time.hpp"
+
+namespace hv {
+namespace {
+
+uint16_t read_selector_ds() {
+    uint16_t v;
+    asm volatile("mov %%ds, %0" : "=r"(v));
+    return v;
+}
+uint16_t read_selector_es() {
+    uint16_t v;
+    asm volatile("mov %%es, %0" : "=r"(v));
+    return v;
+}
+uint16_t read_selector_fs() {
+    uint16_t v;
+    asm volatile("mov %%fs, %0" : "=r"(v));
+    return v;
+}
+uint16_t read_selector_gs() {
+    uint16_t v;
+    asm volatile("mov %%gs, %0" : "=r"(v));
+    return v;
+}
+
+// Loads a data selector the guest chose; a bad one (the guest changed its GDT under us)
+// becomes the null selector instead of faulting in the hypervisor.
+extern "C" void hv_load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs, uint16_t gs);
+
+void save(Vcpu& v) {
+    PvVcpuState& s = v.pv;
+    s.regs = cpu_info()->guest_regs;
+    s.ds = read_selector_ds();
+    s.es = read_selector_es();
+    s.fs = read_selector_fs();
+    s.gs = read_selector_gs();
+    s.fs_base = arch::rdmsr(arch::msr::kFsBase);
+    const uint64_t active = arch::rdmsr(arch::msr::kGsBase);
+    const uint64_t inactive = arch::rdmsr(arch::msr::kKernelGsBase);
+    s.gs_base_kernel = s.kernel_mode ? active : inactive;
+    s.gs_base_user = s.kernel_mode ? inactive : active;
+    asm volatile("fxsave64 %0" : "=m"(s.fpu));
+}
+
+void load(Vcpu& v) {
+    PvVcpuState& s = v.pv;
+    cpu_info()->guest_regs = s.regs;
+    load_guest_cr3(v);
+    hv_load_data_selectors(s.ds, s.es, s.fs, s.gs);
+    arch::wrmsr(arch::msr::kFsBase, s.fs_base);
+    arch::wrmsr(arch::msr::kGsBase, s.kernel_mode ? s.gs_base_kernel : s.gs_base_user);
+    arch::wrmsr(arch::msr::kKernelGsBase, s.kernel_mode ? s.gs_base_user : s.gs_base_kernel);
+    asm volatile("clts; fxrstor64 %0" : : "m"(s.fpu));
+    load_guest_ts(v);
+}
+
+}  // namespace
+
+void load_guest_cr3(const Vcpu& v) {
+    const Pfn l4 = v.pv.kernel_mode || v.pv.guest_table_user == 0 ? v.pv.guest_table : v.pv.guest_table_user;
+    arch::write_cr3(l4 << kPageShift);
+}
+
+void load_guest_ts(const Vcpu& v) {
+    const uint64_t cr0 = arch::read_cr0();
+    const uint64_t want = v.pv.virtual_ts ? (cr0 | arch::kCr0Ts) : (cr0 & ~arch::kCr0Ts);
+    if (want != cr0)
+        arch::write_cr0(want);
+}
+
+void toggle_guest_mode(Vcpu& v) {
+    // swapgs exchanges the active and inactive GS bases, which is exactly the
+    // kernel<->user switch of a 64-bit PV guest.
+    asm volatile("swapgs" ::: "memory");
+    v.pv.kernel_mode = !v.pv.kernel_mode;
+    load_guest_cr3(v);
+}
+
+void context_switch(PerCpu& cpu, Vcpu* prev, Vcpu* next) {
+    if (prev != nullptr)
+        save(*prev);
+    cpu.current = next;
+    if (next == nullptr) {
+        arch::paging_activate();
+        return;
+    }
+    next->processor.store(cpu.id);
+    load(*next);
+    pv_time_update(*next);
+}
+
+}  // namespace hv
+
+extern "C" void hv_exit_to_guest_work() {
+    using namespace hv;
+    PerCpu& cpu = this_cpu();
+    for (;;) {
+        arch::irq_disable();
+        Vcpu* current = cpu.current;
+        if (cpu.need_resched || current == nullptr || !sched_runnable(*current)) {
+            Vcpu* next = sched_pick_next(cpu);
+            if (next != current)
+                context_switch(cpu, current, next);
+            current = next;
+        }
+        if (current == nullptr) {
+            ++cpu.idle_halts;
+            arch::safe_halt();  // an interrupt (timer, wake-up IPI) brings us back here
+            continue;
+        }
+        if (!deliver_pending_upcall(*current))
+            continue;  // delivery crashed the domain: pick again
+        return;
+    }
+}

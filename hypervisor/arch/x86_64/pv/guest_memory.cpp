@@ -1,0 +1,40 @@
+// Image implementation of seam/guest_memory.hpp: guest virtual addresses are reached
+// through the page tables loaded on this CPU (the running vCPU's kernel L4 during a
+// hypercall). The range check keeps every access out of the hypervisor's slots; page
+// permissions do the rest (CR0.WP makes read-only guest pages unwritable here too).
+#include "seam/guest_memory.hpp"
+
+#include "arch/x86_64/layout.hpp"
+
+extern "C" size_t hv_copy_guest(void* dst, const void* src, size_t n);
+
+namespace hv {
+
+bool guest_range_ok(uint64_t address, size_t size) {
+    uint64_t last;
+    if (size == 0)
+        return true;
+    if (__builtin_add_overflow(address, size - 1, &last))
+        return false;
+    // Canonical: bits 63..47 all equal, for both ends (the range cannot span the hole
+    // without containing a non-canonical address, which the two checks exclude).
+    auto canonical = [](uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); };
+    if (!canonical(address) || !canonical(last))
+        return false;
+    // Not inside [HYPERVISOR_VIRT_START, HYPERVISOR_VIRT_END).
+    return last < layout::kHypervisorVirtStart || address >= layout::kHypervisorVirtEnd;
+}
+
+Status copy_from_guest(void* dst, uint64_t guest_src, size_t size) {
+    if (!guest_range_ok(guest_src, size))
+        return Status::Fault;
+    return hv_copy_guest(dst, reinterpret_cast<const void*>(guest_src), size) == 0 ? Status::Ok : Status::Fault;
+}
+
+Status copy_to_guest(uint64_t guest_dst, const void* src, size_t size) {
+    if (!guest_range_ok(guest_dst, size))
+        return Status::Fault;
+    return hv_copy_guest(reinterpret_cast<void*>(guest_dst), src, size) == 0 ? Status::Ok : Status::Fault;
+}
+
+}  // namespace hv

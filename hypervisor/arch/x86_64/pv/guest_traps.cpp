@@ -1,0 +1,86 @@
+#include "arch/x86_64/pv/guest_traps.hpp"
+
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/pv/context.hpp"
+#include "arch/x86_64/pv/upcall.hpp"
+#include "domain/domain.hpp"
+#include "hypercall/dispatch.hpp"
+#include "kernel/percpu.hpp"
+
+namespace hv {
+namespace {
+
+constexpr uint8_t kDebug = 1, kNmi = 2, kBreakpoint = 3, kOverflow = 4, kInvalidOpcode = 6, kGeneralProtection = 13,
+                  kPageFault = 14;
+constexpr uint32_t kPfPresent = 1, kPfWrite = 2;
+constexpr unsigned kVmassistWritablePagetables = 2;
+
+void page_fault(Vcpu& v, arch::CpuRegs& frame) {
+    const uint64_t address = arch::read_cr2();
+    if (v.pv.kernel_mode && (frame.error_code & (kPfPresent | kPfWrite)) == (kPfPresent | kPfWrite) &&
+        v.domain().vm_assist_enabled(kVmassistWritablePagetables) && emulate_page_table_write(v, frame, address))
+        return;
+    v.pv.cr2 = address;
+    if (v.vcpu_info() != nullptr)
+        v.vcpu_info()->arch.cr2 = address;
+    bounce_exception(v, frame, kPageFault, frame.error_code);
+}
+
+}  // namespace
+
+void pv_guest_exception(arch::CpuRegs& frame) {
+    Vcpu* current = this_cpu().current;
+    if (current == nullptr)
+        return;  // cannot happen: ring 3 runs only with a vCPU loaded
+    Vcpu& v = *current;
+    const uint8_t vector = static_cast<uint8_t>(frame.entry_vector);
+    switch (vector) {
+    case kPageFault:
+        page_fault(v, frame);
+        return;
+    case kGeneralProtection:
+        if (!emulate_privileged_op(v, frame))
+            bounce_exception(v, frame, vector, frame.error_code);
+        return;
+    case kInvalidOpcode:
+        if (!emulate_invalid_opcode(v, frame))
+            bounce_exception(v, frame, vector, 0);
+        return;
+    case kBreakpoint:
+    case kOverflow:
+        // int3/into from ring 3 reach us through DPL-3 gates: software interrupts, RIP
+        // already past the instruction.
+        bounce_exception(v, frame, vector, 0, pv::EventKind::SoftwareInterrupt);
+        return;
+    case kNmi:
+        return;  // host NMIs are not forwarded to guests
+    case kDebug:
+    default:
+        bounce_exception(v, frame, vector, frame.error_code);
+        return;
+    }
+}
+
+}  // namespace hv
+
+extern "C" void hv_handle_guest_syscall(hv::arch::CpuRegs* frame) {
+    using namespace hv;
+    Vcpu& v = *this_cpu().current;
+    constexpr uint32_t kSyscall64 = 0x100;
+    if (frame->entry_vector == kSyscall64 && v.pv.kernel_mode) {
+        // A hypercall: run with interrupts on (long batches are preemptible).
+        arch::irq_enable();
+        pv_hypercall(v, *frame);
+        arch::irq_disable();
+    } else {
+        const pv::BounceTarget target = frame->entry_vector == kSyscall64
+                                            ? pv::BounceTarget{v.pv.syscall_callback, v.pv.syscall_masks}
+                                            : pv::BounceTarget{v.pv.syscall32_callback, true};
+        auto b = pv::build_syscall_bounce(*frame, target, v.pv.trap_table[6], guest_mode_of(v));
+        if (b.ok())
+            (void)commit_bounce(v, *frame, *b);
+        else
+            crash_domain(v, *frame, "user syscall with no syscall callback and no #UD handler");
+    }
+    hv_exit_to_guest_work();
+}

@@ -1,0 +1,22 @@
+// Exceptions and system calls that arrive from a PV guest (CPL 3). Each entry either
+// emulates what the guest meant (privileged instructions, forced CPUID, stores into its
+// own page tables), answers a hypercall, or reflects the event to the guest's own
+// handler; then hv_exit_to_guest_work picks what runs next.
+#pragma once
+
+#include "arch/x86_64/regs.hpp"
+
+namespace hv {
+
+class Vcpu;
+
+void pv_guest_exception(arch::CpuRegs& frame);
+
+// Emulation (emulate.cpp). Each returns true if it handled the fault (frame updated).
+bool emulate_privileged_op(Vcpu& v, arch::CpuRegs& frame);
+bool emulate_invalid_opcode(Vcpu& v, arch::CpuRegs& frame);
+bool emulate_page_table_write(Vcpu& v, arch::CpuRegs& frame, uint64_t fault_address);
+
+}  // namespace hv
+
+extern "C" void hv_handle_guest_syscall(hv::arch::CpuRegs* frame);

@@ -1,0 +1,94 @@
+#include "domain/domain.hpp"
+
+#include <new>
+
+#include "arch/x86_64/layout.hpp"
+#include "domain/scheduler.hpp"
+#include "kernel/log.hpp"
+#include "kernel/memory.hpp"
+
+namespace hv {
+namespace {
+
+constexpr unsigned kMaxDomains = 64;
+Domain* domains[kMaxDomains];
+TicketLock registry_lock;  // outermost: registry < Domain::lock
+
+}  // namespace
+
+const char* shutdown_reason_name(ShutdownReason r) {
+    switch (r) {
+    case ShutdownReason::Poweroff: return "poweroff";
+    case ShutdownReason::Reboot: return "reboot";
+    case ShutdownReason::Suspend: return "suspend";
+    case ShutdownReason::Crash: return "crash";
+    case ShutdownReason::Watchdog: return "watchdog";
+    case ShutdownReason::SoftReset: return "soft_reset";
+    }
+    return "unknown";
+}
+
+Domain::Domain(const DomainConfig& config)
+    : max_pages(config.max_pages), id_(config.id), privileged_(config.privileged) {
+    vcpu_count_ = config.vcpus < kMaxVcpus ? config.vcpus : kMaxVcpus;
+    for (unsigned i = 0; i < vcpu_count_; ++i)
+        vcpus_[i] = new Vcpu(*this, i);
+}
+
+Result<Domain*> domain_create(const DomainConfig& config) {
+    if (config.id >= kFirstReservedDomid || config.vcpus == 0 || config.vcpus > Domain::kMaxVcpus)
+        return Status::InvalidArgument;
+    LockGuard guard(registry_lock);
+    for (Domain* d : domains)
+        if (d != nullptr && d->id() == config.id)
+            return Status::Exists;
+    Domain** slot = nullptr;
+    for (Domain*& d : domains)
+        if (d == nullptr) {
+            slot = &d;
+            break;
+        }
+    if (slot == nullptr)
+        return Status::NoSpace;
+
+    // shared_info: a hypervisor page the guest may map writable. Every legacy vcpu_info
+    // starts with events masked (spec §2.5).
+    auto* shared = static_cast<xen::SharedInfo*>(allocate_pages(0));
+    if (shared == nullptr)
+        return Status::OutOfMemory;
+    auto* d = new Domain(config);
+    d->set_shared_info(shared, layout::virt_to_phys(shared) >> kPageShift);
+    for (unsigned i = 0; i < 32; ++i)
+        shared->vcpu_info[i].evtchn_upcall_mask = 1;
+    for (unsigned i = 0; i < d->vcpu_count(); ++i)
+        d->vcpu(i)->set_vcpu_info(i < 32 ? &shared->vcpu_info[i] : nullptr, d->shared_info_mfn());
+    *slot = d;
+    return d;
+}
+
+Domain* domain_by_id(DomainId id) {
+    LockGuard guard(registry_lock);
+    for (Domain* d : domains)
+        if (d != nullptr && d->id() == id)
+            return d;
+    return nullptr;
+}
+
+void domain_shutdown(Domain& d, ShutdownReason reason) {
+    if (d.shut_down.exchange(true))
+        return;
+    d.shutdown_reason = reason;
+    LOG_INFO("domain %u shut down: %s", d.id(), shutdown_reason_name(reason));
+    for (unsigned i = 0; i < d.vcpu_count(); ++i)
+        sched_vcpu_stopped(*d.vcpu(i));
+    domain_shutdown_hook(d, reason);
+}
+
+void domain_unpause(Domain& d) {
+    if (d.pause_count.fetch_sub(1) == 1)
+        for (unsigned i = 0; i < d.vcpu_count(); ++i)
+            if (d.vcpu(i)->online.load())
+                sched_wake(*d.vcpu(i));
+}
+
+}  // namespace hv

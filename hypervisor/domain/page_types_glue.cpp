@@ -1,0 +1,49 @@
+#include "domain/page_types_glue.hpp"
+
+#include <new>
+
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "arch/x86_64/paging.hpp"
+#include "domain/domain.hpp"
+#include "kernel/memory.hpp"
+#include "pv/descriptors.hpp"
+
+namespace hv {
+namespace {
+
+class KernelFrameAccess final : public pv::FrameAccess {
+public:
+    uint64_t* table(Pfn mfn) override { return static_cast<uint64_t*>(layout::phys_to_virt(mfn << kPageShift)); }
+    bool is_ram(Pfn mfn) const override { return mfn < max_pfn(); }
+    // The hardware domain may map any frame that is not RAM (firmware, MMIO), as on Xen;
+    // the hypervisor's own devices get protected when dom0 drives hardware.
+    bool io_allowed(uint16_t domain, Pfn mfn) const override { return domain == 0 && mfn >= max_pfn(); }
+    bool io_capable(uint16_t domain) const override { return domain == 0; }
+    bool mmio_read_only(Pfn) const override { return false; }
+    void hypervisor_l4_slots(Pfn, uint64_t out[16]) const override { arch::paging_hypervisor_slots(out); }
+    Status validate_descriptor_page(uint16_t, Pfn mfn) override {
+        return pv::check_descriptor_page(std::span<uint64_t, 512>(table(mfn), 512));
+    }
+    // A page last mapped writable becomes a table: one vCPU per CPU at a time so far,
+    // so a local flush covers every stale writable translation.
+    void flush_before_protect(uint16_t, Pfn) override { arch::flush_tlb_local(); }
+    void frame_freed(Pfn mfn, bool hypervisor_page) override {
+        // Domains keep no page lists: ownership lives in the frame table, and teardown
+        // walks it (domain destruction).
+        if (!hypervisor_page)
+            frame_allocator().free(mfn, 0);
+    }
+};
+
+KernelFrameAccess access;
+alignas(pv::PageTypes) unsigned char storage[sizeof(pv::PageTypes)];
+pv::PageTypes* instance = nullptr;
+
+}  // namespace
+
+void page_types_init() { instance = new (storage) pv::PageTypes({&frame_info(0), max_pfn()}, access); }
+
+pv::PageTypes& page_types() { return *instance; }
+
+}  // namespace hv

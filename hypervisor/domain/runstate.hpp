@@ -1,0 +1,17 @@
+// Per-vCPU runstate accounting (spec §8.3): time spent running, runnable, blocked and
+// offline, published to the guest's registered vcpu_runstate_info area.
+#pragma once
+
+#include "hypercall/public/vcpu.hpp"
+
+namespace hv {
+
+class Vcpu;
+
+enum class RunState : int32_t { Running = 0, Runnable = 1, Blocked = 2, Offline = 3 };
+
+void runstate_change(Vcpu& v, RunState next);   // accounts the time spent in the old state
+xen::VcpuRunstateInfo runstate_snapshot(const Vcpu& v);
+void runstate_publish(Vcpu& v);                 // copy to the guest area (if registered)
+
+}  // namespace hv

@@ -1,0 +1,30 @@
+// The hypervisor side of vCPU scheduling: which vCPU a physical CPU runs next.
+//
+// Every decision is taken on the way back to a guest (hv_exit_to_guest_work) or in the
+// idle loop, never in the middle of a hypercall: block/yield/wake only change state and
+// set need_resched on the CPU concerned (sending it an IPI if it is another CPU).
+#pragma once
+
+#include <cstdint>
+
+namespace hv {
+
+class Vcpu;
+class Domain;
+enum class ShutdownReason : uint8_t;
+struct PerCpu;
+
+void sched_add_vcpu(Vcpu& v, unsigned cpu);     // place a new vCPU (not yet runnable)
+void sched_wake(Vcpu& v);                      // became runnable (online, unblocked, unpaused)
+void sched_block(Vcpu& v);                     // SCHEDOP_block on the current vCPU
+void sched_yield(Vcpu& v);                     // SCHEDOP_yield
+void sched_vcpu_stopped(Vcpu& v);              // offline, paused or its domain shut down
+bool sched_runnable(const Vcpu& v);
+
+// Chooses what this CPU runs next (nullptr = idle). Called with interrupts disabled.
+Vcpu* sched_pick_next(PerCpu& cpu);
+
+// Called when a domain shuts down (dom0 poweroff/reboot ends the machine).
+void domain_shutdown_hook(Domain& d, ShutdownReason reason);
+
+}  // namespace hv

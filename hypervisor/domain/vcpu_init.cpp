@@ -1,0 +1,107 @@
+#include "domain/vcpu_init.hpp"
+
+#include <new>
+
+#include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/layout.hpp"
+#include "domain/domain.hpp"
+#include "domain/page_types_glue.hpp"
+#include "hypercall/public/trap.hpp"
+#include "kernel/memory.hpp"
+#include "seam/guest_memory.hpp"
+
+namespace hv {
+namespace {
+
+bool canonical(uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); }
+uint16_t ring3(uint16_t sel) { return sel == 0 ? sel : static_cast<uint16_t>(sel | 3); }
+
+constexpr uint64_t kVgcfInKernel = 1u << 2;
+
+}  // namespace
+
+Status vcpu_register_info(Vcpu& v, uint64_t mfn, uint32_t offset) {
+    if (offset > kPageSize - sizeof(xen::VcpuInfo) || (offset & 7) != 0)
+        return Status::NoSuchAddress;
+    if (v.vcpu_info_registered)
+        return Status::InvalidArgument;
+    Domain& d = v.domain();
+    if (page_types().get_page_and_type(mfn, pv::PageType::Writable, d.id()) != Status::Ok)
+        return Status::InvalidArgument;
+    auto* info = reinterpret_cast<xen::VcpuInfo*>(static_cast<uint8_t*>(layout::phys_to_virt(mfn << kPageShift)) + offset);
+    if (v.vcpu_info() != nullptr)
+        __builtin_memcpy(info, v.vcpu_info(), sizeof(*info));
+    else {
+        __builtin_memset(info, 0, sizeof(*info));
+        info->evtchn_upcall_mask = 1;
+    }
+    v.set_vcpu_info(info, mfn);
+    v.vcpu_info_registered = true;
+    // Everything may have moved under the guest's feet: make it rescan (a spurious event
+    // is harmless, a lost one is not).
+    __atomic_store_n(&info->evtchn_pending_sel, ~0ull, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&info->evtchn_upcall_pending, 1, __ATOMIC_SEQ_CST);
+    return Status::Ok;
+}
+
+Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
+    auto* ctx = static_cast<xen::VcpuGuestContext*>(allocate_pages(1));  // 5168 bytes
+    if (ctx == nullptr)
+        return Status::OutOfMemory;
+    struct Free {
+        xen::VcpuGuestContext* p;
+        ~Free() { free_pages(p, 1); }
+    } release{ctx};
+    if (Status s = copy_from_guest(ctx, context, sizeof(*ctx)); s != Status::Ok)
+        return s;
+    Domain& d = v.domain();
+    LockGuard guard(d.lock);
+    if (v.initialised)
+        return Status::Exists;
+    if (!canonical(ctx->user_regs.rip) || !canonical(ctx->user_regs.rsp) || !canonical(ctx->event_callback_eip) ||
+        !canonical(ctx->failsafe_callback_eip) || !canonical(ctx->syscall_callback_eip) ||
+        !canonical(ctx->fs_base) || !canonical(ctx->gs_base_kernel) || !canonical(ctx->gs_base_user))
+        return Status::InvalidArgument;
+    for (const auto& t : ctx->trap_ctxt)
+        if (!canonical(t.address))
+            return Status::InvalidArgument;
+    const Pfn l4 = ctx->ctrlreg[3] >> kPageShift;
+    if (Status s = page_types().get_page_and_type(l4, pv::PageType::L4, d.id()); s != Status::Ok)
+        return s;
+
+    PvVcpuState& p = v.pv;
+    arch::CpuRegs& r = p.regs;
+    r = {};
+    static_assert(sizeof(xen::CpuUserRegs) == sizeof(arch::CpuRegs));
+    __builtin_memcpy(&r, &ctx->user_regs, sizeof(r));
+    r.cs = ring3(r.cs);
+    r.ss = ring3(r.ss);
+    r.rflags = (r.rflags & ~0x3000ull) | 0x200;  // IOPL 0, IF set in hardware
+    p.kernel_mode = ctx->flags & kVgcfInKernel;
+    for (unsigned i = 0; i < 256; ++i) {
+        p.trap_table[i] = ctx->trap_ctxt[i];
+        p.trap_table[i].cs = ring3(p.trap_table[i].cs);
+    }
+    p.kernel_ss = ring3(static_cast<uint16_t>(ctx->kernel_ss));
+    p.kernel_sp = ctx->kernel_sp;
+    p.event_callback = ctx->event_callback_eip;
+    p.failsafe_callback = ctx->failsafe_callback_eip;
+    p.syscall_callback = ctx->syscall_callback_eip;
+    p.fs_base = ctx->fs_base;
+    p.gs_base_kernel = ctx->gs_base_kernel;
+    p.gs_base_user = ctx->gs_base_user;
+    p.ds = static_cast<uint16_t>(ctx->user_regs.ds);
+    p.es = static_cast<uint16_t>(ctx->user_regs.es);
+    p.fs = static_cast<uint16_t>(ctx->user_regs.fs);
+    p.gs = static_cast<uint16_t>(ctx->user_regs.gs);
+    p.guest_table = l4;
+    p.gdt_entries = static_cast<unsigned>(ctx->gdt_ents);
+    for (unsigned i = 0; i < 16; ++i)
+        p.gdt_frames[i] = ctx->gdt_frames[i];
+    for (unsigned i = 0; i < 8; ++i)
+        p.debugreg[i] = ctx->debugreg[i];
+    v.initialised = true;
+    return Status::Ok;
+}
+
+}  // namespace hv

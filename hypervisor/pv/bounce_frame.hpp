@@ -1,0 +1,179 @@
+// Entering and leaving a 64-bit PV guest kernel's handlers: the frames the hypervisor pushes
+// on the guest stack to deliver an exception, an event upcall, a user `syscall` or a failsafe
+// callback ("bounce frames"), and the frame HYPERVISOR_iret pops. Facts: shared/spec/
+// xen-pv-abi.md §3.1, §3.4, §6.6-6.8, §7.3; Xen 4.17's create_bounce_frame, load_segments and
+// do_iret.
+//
+// Every function here is a pure decision: it reads the interrupted register frame and a
+// snapshot of the vCPU (GuestMode) and returns what to write and what to load, or a Status
+// meaning "crash the domain" (every non-Ok status does). Nothing is changed until the caller
+// commits, in this order:
+//   1. write frame.qwords() to guest virtual address frame.address through the guest *kernel*
+//      page tables (a write fault there also crashes the domain, as in Xen);
+//   2. if enter_kernel_mode: switch the vCPU to guest kernel mode (kernel L4, swap GS bases);
+//   3. store upcall_mask into vcpu_info.evtchn_upcall_mask; load regs.
+//
+// Bounce frame (lowest address first; the new guest RSP points at RCX):
+//
+//     +0  RCX     interrupted RCX
+//     +8  R11     interrupted R11
+//    [+16 ERRCODE only for hardware exceptions 8,10-14,17,21,29,30]
+//     +.. RIP     interrupted RIP
+//     +.. CS      bits 0-15: interrupted CS, RPL cleared if the guest was in kernel mode;
+//                 bits 32-39: the upcall mask before delivery
+//     +.. RFLAGS  interrupted RFLAGS (low 32 bits) with IF := !saved mask, IOPL := 0 (or the
+//                 virtual IOPL under VMASST_TYPE_architectural_iopl)
+//     +.. RSP     interrupted RSP
+//     +.. SS      interrupted SS
+//   The failsafe frame inserts DS, ES, FS, GS (in that order) between R11 and RIP.
+//
+// Frame placement invariant: the frame base is the interrupted RSP (kernel mode) or kernel_sp
+// (user mode), aligned down to 16 bytes; the frame [address, base) is canonical, does not wrap
+// and does not touch the hypervisor range [0xffff800000000000, 0xffff880000000000). (Xen's own
+// test, "base not in (start, end + 64)", is implied: bases are 16-byte aligned and every frame
+// is at least 56 bytes.)
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <span>
+
+#include "arch/x86_64/regs.hpp"
+#include "hypercall/public/trap.hpp"
+#include "lib/status.hpp"
+
+namespace hv::pv {
+
+// RFLAGS bits (SDM vol. 1, 3.4.3).
+namespace rflags {
+inline constexpr uint64_t carry = 1u << 0;
+inline constexpr uint64_t fixed_one = 1u << 1;
+inline constexpr uint64_t trap = 1u << 8;
+inline constexpr uint64_t interrupt = 1u << 9;
+inline constexpr uint64_t direction = 1u << 10;
+inline constexpr uint64_t iopl = 3u << 12;
+inline constexpr unsigned iopl_shift = 12;
+inline constexpr uint64_t nested_task = 1u << 14;
+inline constexpr uint64_t resume = 1u << 16;
+inline constexpr uint64_t virtual_8086 = 1u << 17;
+inline constexpr uint64_t alignment_check = 1u << 18;
+// Every defined flag (CF PF AF ZF SF TF IF DF OF IOPL NT RF VM AC VIF VIP ID).
+inline constexpr uint64_t all_defined = 0x003f7fd5;
+}  // namespace rflags
+
+// The vCPU facts a bounce or an iret depends on, read once by the caller.
+struct GuestMode {
+    bool kernel_mode = true;             // Xen TF_kernel_mode
+    uint64_t kernel_sp = 0;              // stack_switch(): frame base for bounces from user mode
+    uint8_t upcall_mask = 0;             // vcpu_info.evtchn_upcall_mask, now
+    bool architectural_iopl = false;     // VMASST_TYPE_architectural_iopl enabled
+    uint8_t iopl = 0;                    // virtual IOPL, 0-3 (PHYSDEVOP_set_iopl)
+    bool has_user_page_table = false;    // a user L4 exists (needed to iret to user mode)
+};
+
+// Where a bounce goes: a trap-table entry or a registered callback.
+struct BounceTarget {
+    uint64_t address = 0;
+    bool mask_events = false;  // trap flags bit 2 / CALLBACKF_mask_events
+
+    static BounceTarget from_trap(const xen::TrapInfo& entry) {
+        return {entry.address, (entry.flags & xen::trap_info_mask_events) != 0};
+    }
+    static BounceTarget from_callback(uint64_t address, uint16_t callback_flags) {
+        return {address, (callback_flags & xen::callbackf_mask_events) != 0};
+    }
+};
+
+enum class EventKind : uint8_t {
+    HardwareException,  // a fault/trap the hypervisor took for the guest; vector < 32
+    SoftwareInterrupt,  // `int n` permitted by the entry's DPL; never has an error code
+};
+
+struct GuestException {
+    uint8_t vector = 0;
+    EventKind kind = EventKind::HardwareException;
+    uint32_t error_code = 0;  // used only if vector_has_error_code(vector) and hardware
+};
+
+// Vectors for which the CPU pushes an error code (SDM vol. 3, table 6-1): #DF #TS #NP #SS #GP
+// #PF #AC #CP #VC #SX.
+constexpr bool vector_has_error_code(uint8_t vector) {
+    return vector < 32 && ((0x60227d00u >> vector) & 1) != 0;
+}
+
+inline constexpr uint8_t vector_invalid_opcode = 6;
+inline constexpr uint8_t vector_general_protection = 13;
+inline constexpr uint8_t vector_page_fault = 14;
+inline constexpr uint32_t page_fault_user = 1u << 2;
+
+struct GuestStackFrame {
+    static constexpr unsigned max_qwords = 11;
+
+    uint64_t address = 0;  // guest VA of qwords()[0]; the handler's RSP
+    std::array<uint64_t, max_qwords> words{};
+    uint8_t count = 0;
+
+    std::span<const uint64_t> qwords() const { return {words.data(), count}; }
+    uint64_t size_bytes() const { return uint64_t{count} * 8; }
+};
+
+struct Bounce {
+    GuestStackFrame frame;
+    arch::CpuRegs regs{};          // the state to resume with: handler RIP, flat kernel CS/SS
+    bool enter_kernel_mode = false;
+    uint8_t upcall_mask = 0;       // new vcpu_info.evtchn_upcall_mask
+    // The return may use SYSRET (RCX := RIP, R11 := RFLAGS): the frame holds the guest's own.
+    bool may_use_sysret = true;
+};
+
+// Exceptions and `int n`. #PF: the error code's U/S bit is replaced by "guest was in user mode"
+// (the hardware CPL is always 3); storing CR2 in vcpu_info.arch.cr2 is the caller's job.
+// NotFound: no handler (address 0) or a non-canonical one; Fault: bad frame placement;
+// InvalidArgument: a hardware exception vector >= 32.
+[[nodiscard]] Result<Bounce> build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
+                                                    const xen::TrapInfo& entry, const GuestMode& mode);
+
+// The event-channel upcall (§7.3): no error code, events always masked.
+[[nodiscard]] Result<Bounce> build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback,
+                                                const GuestMode& mode);
+
+// Whether an upcall must be delivered before returning to the guest. Xen tests both bytes as
+// one 16-bit value: deliver iff pending != 0 and mask == 0.
+constexpr bool event_upcall_due(uint8_t pending, uint8_t mask) { return pending != 0 && mask == 0; }
+
+// A `syscall` from guest user mode. at_syscall is the frame the SYSCALL entry builds: RIP = the
+// return address (RCX), RFLAGS = R11, CS = FLAT_USER_CS (0xe033, or 0xe023 from compat code),
+// SS = FLAT_USER_SS, RSP = the user RSP. The callback runs with DF cleared (the fixed virtual
+// SYSCALL_MASK). Without a callback, #UD is delivered at the syscall instruction (RIP - 2)
+// through invalid_opcode_entry instead, DF untouched. InvalidArgument if the vCPU is in kernel
+// mode (a kernel `syscall` is a hypercall).
+[[nodiscard]] Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarget syscall_callback,
+                                                  const xen::TrapInfo& invalid_opcode_entry, const GuestMode& mode);
+
+// The failsafe callback, when the hypervisor could not load the guest's DS/ES/FS/GS on return
+// (regs.ds/es/fs/gs hold the selectors that failed). Events masked if the callback asked.
+// Deliberate difference: Xen jumps to a null failsafe address; here that is NotFound.
+[[nodiscard]] Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback,
+                                                   const GuestMode& mode);
+
+struct IretOutcome {
+    arch::CpuRegs regs{};
+    bool enter_user_mode = false;  // switch to the user L4 and swap GS bases
+    uint8_t upcall_mask = 0;       // !RFLAGS.IF of the frame
+    uint8_t iopl = 0;              // the virtual IOPL afterwards
+    // VGCF_in_syscall: RCX/R11 were not restored and the return may use SYSRET.
+    bool may_use_sysret = false;
+    // The new RIP is not canonical. Xen's IRETQ faults and the #GP is reflected: the caller
+    // must commit this outcome and then deliver #GP(0) with regs as the interrupted frame
+    // (after any pending upcall), never resume at regs.rip.
+    bool deliver_general_protection = false;
+};
+
+// HYPERVISOR_iret: frame is the 72-byte iret_context copied from the guest RSP (a fault copying
+// it crashes the domain); at_hypercall is the register frame of the hypercall. CS/SS get RPL 3,
+// RFLAGS loses IOPL/VM and gains IF, RAX comes from the frame. NotFound: returning to user mode
+// without a user L4; InvalidArgument: called from guest user mode.
+[[nodiscard]] Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, const arch::CpuRegs& at_hypercall,
+                                                    const GuestMode& mode);
+
+}  // namespace hv::pv

@@ -1,0 +1,86 @@
+// Per-level rules for entries a 64-bit PV guest may put in its page tables (shared/spec/xen-pv-abi.md
+// §9.2, Xen 4.17 semantics). Pure functions of an entry's bits: no frame state, no references. The
+// reference-taking half of validation lives in PageTypes (pv/page_types.hpp).
+//
+// An entry is 64 bits: P RW US PWT PCD A D PSE/PAT G AVL(9-11) | address (12-51) | AVL-high (52-62) NX.
+// Invariants these rules establish for every present entry the hypervisor lets a guest install:
+//  - L2/L3/L4 entries carry only P, RW, US, A, D, AVL, bits 52-62 and NX: no large pages (PSE), no
+//    global bit, no cache attributes;
+//  - L1 entries carry those plus G; cache attributes (PWT, PCD, PAT) only for I/O-capable domains;
+//    never bit 62 (reserved for grant mappings the grant code installs itself);
+//  - after adjust_entry(): every present entry has US (the PV kernel runs at CPL3); an L1 kernel-only
+//    entry is marked kGuestKernel and is not global, a user L1 entry is global; L4 entries have A.
+#pragma once
+
+#include <cstdint>
+
+#include "lib/status.hpp"
+#include "memory/frame.hpp"
+
+namespace hv::pv {
+
+namespace pte {
+inline constexpr uint64_t kPresent = 1ull << 0;
+inline constexpr uint64_t kWritable = 1ull << 1;
+inline constexpr uint64_t kUser = 1ull << 2;
+inline constexpr uint64_t kWriteThrough = 1ull << 3;  // PWT
+inline constexpr uint64_t kCacheDisable = 1ull << 4;  // PCD
+inline constexpr uint64_t kAccessed = 1ull << 5;
+inline constexpr uint64_t kDirty = 1ull << 6;
+inline constexpr uint64_t kLargePage = 1ull << 7;     // PSE in L2/L3 entries
+inline constexpr uint64_t kPat = 1ull << 7;           // PAT index bit 2 in L1 entries
+inline constexpr uint64_t kGlobal = 1ull << 8;
+inline constexpr uint64_t kAvailable = 0x7ull << 9;   // software bits 9-11
+inline constexpr uint64_t kAvailableHigh = 0x7ffull << 52;  // software bits 52-62
+inline constexpr uint64_t kNoExecute = 1ull << 63;
+inline constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;  // bits 12-51
+// Xen's software markers inside the high AVL bits: "guest-kernel-only L1 mapping" (bit 52) and "grant
+// mapping" (bit 62). A guest may set bit 52 itself; bit 62 is refused in L1 entries.
+inline constexpr uint64_t kGuestKernel = 1ull << 52;
+inline constexpr uint64_t kGrantMapping = 1ull << 62;
+inline constexpr uint64_t kCacheAttributes = kPat | kCacheDisable | kWriteThrough;
+inline constexpr uint64_t kUncacheable = kCacheDisable | kWriteThrough;  // PAT index 3 = UC
+}  // namespace pte
+
+inline constexpr unsigned kEntriesPerTable = 512;
+// L4 slots 256..271 (0xffff800000000000-0xffff87ffffffffff) belong to the hypervisor.
+inline constexpr unsigned kFirstHypervisorL4Slot = 256;
+inline constexpr unsigned kHypervisorL4Slots = 16;
+// The highest frame number an entry can name; Xen reports -EINVAL rather than -EPERM for an MMIO
+// mapping of it (it is INVALID_MFN's truncation).
+inline constexpr Pfn kEntryMaxFrame = pte::kAddressMask >> kPageShift;
+
+constexpr Pfn entry_frame(uint64_t entry) { return (entry & pte::kAddressMask) >> kPageShift; }
+constexpr bool entry_present(uint64_t entry) { return (entry & pte::kPresent) != 0; }
+constexpr bool entry_writable(uint64_t entry) { return (entry & pte::kWritable) != 0; }
+constexpr bool is_guest_l4_slot(unsigned slot) {
+    return slot < kFirstHypervisorL4Slot || slot >= kFirstHypervisorL4Slot + kHypervisorL4Slots;
+}
+
+// Flag bits (of 0-11 and 52-63) a present entry of `level` (1..4) must not have. `io_capable`: the
+// table's owner may choose cache attributes in L1 entries (Xen: cache_flush_permitted, i.e. dom0 and
+// driver domains with I/O resources).
+uint64_t disallowed_flags(unsigned level, bool io_capable);
+
+// Ok for a non-present entry or a present entry whose flags are allowed at `level`; InvalidArgument
+// otherwise (Xen -EINVAL "Bad L<n> flags"). Says nothing about the frame the entry names.
+[[nodiscard]] Status check_entry(unsigned level, uint64_t entry, bool io_capable);
+
+// The entry as the hypervisor installs it (US forced, L1 global/kernel marking, L4 accessed).
+// Non-present entries are returned unchanged.
+uint64_t adjust_entry(unsigned level, uint64_t entry);
+
+// True when replacing `old_entry` by `new_entry` (already adjusted) changes neither the frame nor any
+// bit that affects safety (P, RW, PWT, PCD, PAT/PSE), so no reference needs to move: only NX, AVL,
+// G, D, A and US may differ. (Linear page tables are allowed, so RW counts for every level.)
+constexpr bool same_mapping(uint64_t old_entry, uint64_t new_entry) {
+    constexpr uint64_t kSafetyBits = pte::kAddressMask | pte::kPresent | pte::kWritable | pte::kCacheAttributes;
+    return ((old_entry ^ new_entry) & kSafetyBits) == 0;
+}
+
+// For an MMIO (non-RAM) L1 mapping: the bits to flip in the entry so that it cannot be cached (a
+// potentially cacheable memory type becomes UC), given Xen's PAT layout
+// (WB, WT, UC-, UC, WC, WP, UC, UC) indexed by PAT:PCD:PWT.
+uint64_t mmio_cache_flip(uint64_t entry);
+
+}  // namespace hv::pv

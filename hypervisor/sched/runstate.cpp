@@ -1,0 +1,45 @@
+#include "sched/runstate.hpp"
+
+namespace hv::sched {
+
+void RunstateAccount::start(RunState initial, uint64_t now) {
+    state_ = initial;
+    start_time_ = now;
+    entry_time_ = now;
+    for (uint64_t& t : time_)
+        t = 0;
+}
+
+void RunstateAccount::change(RunState next, uint64_t now) {
+    if (next == state_)
+        return;
+    const uint64_t at = now > entry_time_ ? now : entry_time_;
+    time_[static_cast<uint32_t>(state_)] += at - entry_time_;
+    entry_time_ = at;
+    state_ = next;
+}
+
+uint64_t RunstateAccount::time_until(RunState s, uint64_t now) const {
+    uint64_t t = time_[static_cast<uint32_t>(s)];
+    if (s == state_ && now > entry_time_)
+        t += now - entry_time_;
+    return t;
+}
+
+uint64_t RunstateAccount::total_until(uint64_t now) const {
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < kRunStateCount; ++i)
+        sum += time_until(static_cast<RunState>(i), now);
+    return sum;
+}
+
+xen::VcpuRunstateInfo RunstateAccount::guest_view() const {
+    xen::VcpuRunstateInfo info{};
+    info.state = static_cast<int32_t>(state_);
+    info.state_entry_time = entry_time_;
+    for (uint32_t i = 0; i < kRunStateCount; ++i)
+        info.time[i] = time_[i];
+    return info;
+}
+
+}  // namespace hv::sched

@@ -1,0 +1,46 @@
+// Page-table helpers for test guests running on the initial PV layout: frame number
+// translation through the hypervisor's read-only M2P and the builder's P2M array, and
+// a walk of the live 4-level tables to find the machine address of the L1 entry mapping
+// a virtual address (what mmu_update takes).
+//
+// Invariant relied upon: inside the initial mapping, VA = image base + PFN * 4096 (the
+// builder maps PFN 0 at VIRT_BASE, and our image starts at VIRT_BASE), so a page-table
+// frame found by MFN can be read through M2P -> PFN -> VA.
+#pragma once
+
+#include <cstdint>
+
+namespace guest {
+
+inline constexpr uint64_t page_size = 4096;
+inline constexpr uint64_t pte_present = 1ull << 0;
+inline constexpr uint64_t pte_writable = 1ull << 1;
+inline constexpr uint64_t pte_user = 1ull << 2;
+inline constexpr uint64_t pte_accessed = 1ull << 5;
+inline constexpr uint64_t pte_dirty = 1ull << 6;
+inline constexpr uint64_t pte_large = 1ull << 7;
+inline constexpr uint64_t pte_no_execute = 1ull << 63;
+inline constexpr uint64_t pte_frame_mask = 0x000ffffffffff000ull;
+
+constexpr uint64_t pte_frame(uint64_t pte) {
+    return (pte & pte_frame_mask) >> 12;
+}
+
+uint64_t mfn_to_pfn(uint64_t mfn);
+uint64_t pfn_to_mfn(uint64_t pfn);
+// VA of a PFN inside the initial mapping, or 0 if it lies outside it.
+uint64_t pfn_to_va(uint64_t pfn);
+// MFN backing a VA inside the initial mapping.
+uint64_t va_to_mfn(uint64_t va);
+
+struct PteLocation {
+    uint64_t machine_address;  // of the 8-byte L1 entry, as mmu_update wants it
+    uint64_t value;            // its current contents
+    uint64_t l1_mfn;
+};
+
+// Walks the current guest-kernel tables (rooted at start_info.pt_base) for `va`.
+// Returns false (and says why on the console) if a level is missing or large.
+bool find_l1_entry(uint64_t va, PteLocation* out);
+
+}  // namespace guest

@@ -1,0 +1,39 @@
+// Runtime entry: called by _start on our own stack with .bss cleared.
+#include "runtime.hpp"
+
+#include "console.hpp"
+#include "hypercall.hpp"
+
+extern "C" void (*const __init_array_start[])();
+extern "C" void (*const __init_array_end[])();
+
+namespace guest {
+
+void install_trap_table();
+
+namespace {
+constinit const xen::StartInfo* g_start_info = nullptr;
+}
+
+const xen::StartInfo* start_info() {
+    return g_start_info;
+}
+
+void shutdown(xen::ShutdownReason reason) {
+    xen::SchedShutdown request{xen::raw(reason)};
+    (void)sched_op(xen::SchedOp::shutdown, &request);
+    for (;;)
+        (void)sched_op(xen::SchedOp::yield, nullptr);
+}
+
+}  // namespace guest
+
+extern "C" [[noreturn]] void guest_runtime_start(const xen::StartInfo* start_info) {
+    guest::g_start_info = start_info;
+    for (auto* init = __init_array_start; init < __init_array_end; ++init)
+        (*init)();
+    guest::install_trap_table();
+    const int result = guest_main(start_info);
+    guest::guest_printf("guest-exit: %d\n", result);
+    guest::shutdown(xen::ShutdownReason::poweroff);
+}

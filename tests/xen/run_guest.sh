@@ -1,0 +1,124 @@
+#!/bin/sh
+# run_guest.sh HV_IMAGE HV_CMDLINE GUEST_ELF LOG [RESULTS] [TIMEOUT_SECONDS]
+#
+# Boots HV_IMAGE (Xen's xen.gz, or our build/hypervisor.elf) with GRUB multiboot2 and the
+# PV test guest GUEST_ELF as its dom0 kernel (module2) under QEMU TCG, with the serial
+# port logged to LOG. Stops QEMU as soon as the log shows the guest's `guest-summary:`
+# line, a hypervisor panic, or after TIMEOUT_SECONDS (default 300). The guest's
+# PASS/FAIL lines and its summary are copied to RESULTS (default LOG.results).
+#
+# Exit status: 0 iff the summary was seen and reports 0 failed; 1 otherwise.
+# Environment: QEMU (default qemu-system-x86_64), QEMU_EXTRA (extra options, e.g.
+# "-d int,cpu_reset -D /tmp/qemu.log"), GUEST_CMDLINE (dom0 command line, default "").
+set -eu
+
+if [ $# -lt 4 ]; then
+    echo "usage: $0 HV_IMAGE HV_CMDLINE GUEST_ELF LOG [RESULTS] [TIMEOUT_SECONDS]" >&2
+    exit 2
+fi
+hv_image=$1
+hv_cmdline=$2
+guest_elf=$3
+log=$4
+results=${5:-$log.results}
+timeout=${6:-300}
+qemu=${QEMU:-qemu-system-x86_64}
+
+for f in "$hv_image" "$guest_elf"; do
+    if [ ! -f "$f" ]; then
+        echo "run_guest: no such file: $f" >&2
+        exit 2
+    fi
+done
+mkdir -p "$(dirname "$log")" "$(dirname "$results")"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/run_guest.XXXXXX")
+qemu_pid=
+cleanup() {
+    if [ -n "$qemu_pid" ]; then
+        kill "$qemu_pid" 2>/dev/null || true
+        wait "$qemu_pid" 2>/dev/null || true
+    fi
+    rm -rf "$work"
+}
+trap cleanup EXIT INT TERM
+
+# GRUB decompresses a gzip'd multiboot2 kernel itself, so keep the image's own suffix.
+case "$hv_image" in
+    *.gz) hv_name=hv.gz ;;
+    *) hv_name=hv.elf ;;
+esac
+mkdir -p "$work/iso/boot/grub"
+cp "$hv_image" "$work/iso/boot/$hv_name"
+cp "$guest_elf" "$work/iso/boot/guest.elf"
+cat > "$work/iso/boot/grub/grub.cfg" <<CFG
+set timeout=0
+set default=0
+serial --unit=0 --speed=115200
+terminal_input serial
+terminal_output serial
+menuentry "pv test guest" {
+    multiboot2 /boot/$hv_name $hv_cmdline
+    module2 /boot/guest.elf ${GUEST_CMDLINE:-}
+    boot
+}
+CFG
+if ! grub-mkrescue -o "$work/boot.iso" "$work/iso" >"$work/grub-mkrescue.log" 2>&1; then
+    cat "$work/grub-mkrescue.log" >&2
+    echo "run_guest: grub-mkrescue failed" >&2
+    exit 1
+fi
+
+: > "$log"
+start=$(date +%s)
+# shellcheck disable=SC2086
+"$qemu" -M q35 -cpu Haswell-noTSX -m 1024 -smp 1 -display none -no-reboot \
+    -cdrom "$work/boot.iso" -boot d -serial "file:$log" -monitor none \
+    ${QEMU_EXTRA:-} </dev/null >"$work/qemu.out" 2>&1 &
+qemu_pid=$!
+
+outcome=timeout
+while :; do
+    if grep -aq 'guest-summary:' "$log" 2>/dev/null; then
+        outcome=summary
+        sleep 0.2  # let the line finish
+        break
+    fi
+    if grep -aqE 'Panic on CPU|Reboot in five seconds|Hardware Dom0 crashed' "$log" 2>/dev/null; then
+        outcome=hypervisor-stop
+        sleep 0.5
+        break
+    fi
+    if ! kill -0 "$qemu_pid" 2>/dev/null; then
+        outcome=qemu-exited
+        break
+    fi
+    if [ $(( $(date +%s) - start )) -ge "$timeout" ]; then
+        break
+    fi
+    sleep 0.25
+done
+elapsed=$(( $(date +%s) - start ))
+cleanup
+qemu_pid=
+trap - EXIT INT TERM
+
+# Xen echoes dom0 console_io output verbatim; other hypervisors may prefix it.
+tr -d '\r' < "$log" | grep -aE '^(\([^)]*\) )?(PASS |FAIL |guest-summary:|guest-note:)' \
+    | sed -E 's/^\([^)]*\) //' > "$results" || true
+
+echo "run_guest: $outcome after ${elapsed}s; log $log; results $results"
+if [ -s "$work/qemu.out" ] 2>/dev/null; then
+    cat "$work/qemu.out" >&2
+fi
+cat "$results"
+
+summary=$(grep -a '^guest-summary:' "$results" | tail -n 1 || true)
+case "$summary" in
+    *" 0 failed"*) exit 0 ;;
+esac
+if [ -z "$summary" ]; then
+    echo "run_guest: no guest-summary line ($outcome); last lines of the log:" >&2
+    tr -d '\r' < "$log" | tail -n 25 >&2
+fi
+exit 1
