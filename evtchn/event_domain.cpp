@@ -15,6 +15,8 @@ EventDomain::EventDomain(EventSystem& system, const EventDomainConfig& config, s
       max_evtchn_port_(config.max_evtchn_port < kUnlimitedPorts ? config.max_evtchn_port : kUnlimitedPorts),
       control_domain_(config.control_domain),
       xenstore_domain_(config.xenstore_domain) {
+    // vCPU ids travel in 16 bits (EventChannel::notify_vcpu); vCPU 0 always exists.
+    HV_ASSERT(!vcpus_.empty() && vcpus_.size() <= 0x10000);
     for (EventVcpu& v : vcpus_) {
         for (uint32_t q = 0; q < xen::fifo_max_queues; ++q)
             v.fifo_queues[q].priority = static_cast<uint8_t>(q);

@@ -84,6 +84,9 @@ struct FifoEventArray {
     std::atomic<uint32_t> word_count{0};  // raised (release) after a page is stored
 };
 
+// `vcpus` (one EventVcpu per vCPU, the domain's max_vcpus) and `memory` belong to the
+// caller and must outlive the EventDomain; a vCPU exists for the event-channel core iff
+// its id is below vcpus.size() (Xen: all vCPUs of a PV domain exist from creation).
 class EventDomain {
 public:
     EventDomain(EventSystem& system, const EventDomainConfig& config, std::span<EventVcpu> vcpus,

@@ -78,11 +78,13 @@ FifoQueue* queue_of(EventDomain& d, uint32_t queue_id) {
 
 // After the switch from 2-level: remember which bound ports were pending in the 2-level
 // bitmap (their words appear with expand_array) and start them at the default priority.
+// Xen also carries the bit of a Free port, raising a spurious event once it is bound
+// again; we carry bound ports only.
 void carry_over_ports(EventDomain& d, uint32_t previous_ports) {
     xen::SharedInfo* shared = d.memory().shared_info();
     for (uint32_t port = 1; port < previous_ports && d.ports().valid(port); ++port) {
         EventChannel& channel = d.ports().at(port);
-        if (shared != nullptr && guest::test_bit(&shared->evtchn_pending[port / 64], port % 64))
+        if (shared != nullptr && channel.usable() && guest::test_bit(&shared->evtchn_pending[port / 64], port % 64))
             channel.fifo_pending.store(true, std::memory_order_relaxed);
         channel.priority.store(xen::fifo_priority_default, std::memory_order_relaxed);
     }
@@ -214,6 +216,9 @@ Status init_control(EventDomain& d, uint32_t vcpu_id, uint64_t control_gfn, uint
     // through a non-null control block.
     auto* control = reinterpret_cast<ControlBlock*>(static_cast<uint8_t*>(*page) + offset);
     for (uint32_t q = 0; q < xen::fifo_max_queues; ++q) {
+        // Locked: a raise for another vCPU may look at this queue as the one its event
+        // was last linked on (from before a reset).
+        LockGuard guard(v->fifo_queues[q].lock);
         v->fifo_queues[q].head = &control->head[q];
         v->fifo_queues[q].tail = 0;
     }
@@ -245,7 +250,8 @@ Status expand_array(EventDomain& d, uint64_t array_gfn) {
     array.pages[slot].store(static_cast<uint32_t*>(*page), std::memory_order_relaxed);
     array.word_count.store(first_port + kWordsPerPage, std::memory_order_release);
 
-    // Events raised while these words did not exist.
+    // Events raised while these words did not exist (Xen re-raises without looking at
+    // the channel; one closed meanwhile is skipped here).
     for (uint32_t port = first_port; port < first_port + kWordsPerPage && d.ports().valid(port); ++port) {
         EventChannel& channel = d.ports().at(port);
         if (channel.fifo_pending.exchange(false, std::memory_order_relaxed) && channel.usable())
@@ -260,6 +266,7 @@ void teardown(EventDomain& d) {
         EventVcpu& v = *d.vcpu(i);
         v.fifo_control.store(nullptr, std::memory_order_release);
         for (FifoQueue& queue : v.fifo_queues) {
+            LockGuard guard(queue.lock);
             queue.head = nullptr;
             queue.tail = 0;
         }

@@ -109,7 +109,8 @@ void raise_virq(EventDomain& d, uint32_t virq, unsigned vcpu) {
     raise_if_bound(
         d, port,
         [&](const EventChannel& c) {
-            return c.state.load(std::memory_order_acquire) == ChannelState::Virq && c.virq() == virq;
+            return c.state.load(std::memory_order_acquire) == ChannelState::Virq && c.virq() == virq &&
+                   c.notify_vcpu.load(std::memory_order_relaxed) == vcpu;
         },
         vcpu);
 }

@@ -37,15 +37,15 @@ int64_t poll(Vcpu& v, uint64_t arg) {
     uint32_t ports[kMaxPollPorts];
     if (Status s = copy_from_guest(ports, p.ports, p.nr_ports * sizeof(uint32_t)); s != Status::Ok)
         return to_guest_errno(s);
-    auto pending = events_any_pending(v.domain(), {ports, p.nr_ports});
-    if (!pending.ok())
-        return to_guest_errno(pending.status());
-    if (*pending)
-        return 0;
+    // Blocked first, then registered, so a wake-up between the two is not lost.
+    sched_block(v);
+    auto ready = events_poll(v, {ports, p.nr_ports});
+    if (!ready.ok() || *ready) {
+        sched_wake(v);
+        return ready.ok() ? 0 : to_guest_errno(ready.status());
+    }
     if (p.timeout != 0)
         vcpu_set_poll_timeout(v, p.timeout);
-    events_poll_begin(v, {ports, p.nr_ports});
-    sched_block(v);
     return 0;
 }
 

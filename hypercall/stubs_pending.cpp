@@ -5,11 +5,7 @@
 
 namespace hv {
 
-HV_HYPERCALL(set_gdt) { return to_guest_errno(Status::NotSupported); }
-HV_HYPERCALL(update_descriptor) { return to_guest_errno(Status::NotSupported); }
 HV_HYPERCALL(grant_table_op) { return to_guest_errno(Status::NotSupported); }
-HV_HYPERCALL(event_channel_op) { return to_guest_errno(Status::NotSupported); }
 HV_HYPERCALL(platform_op) { return to_guest_errno(Status::NotSupported); }
-HV_HYPERCALL(physdev_op) { return to_guest_errno(Status::NotSupported); }
 
 }  // namespace hv

@@ -107,10 +107,20 @@ HV_HYPERCALL(callback_op) {
         xen::CallbackUnregister unreg;
         if (Status s = GuestIn<xen::CallbackUnregister>(args.a[1]).read(unreg); s != Status::Ok)
             return to_guest_errno(s);
-        if (static_cast<xen::CallbackType>(unreg.type) != xen::CallbackType::nmi)
-            return to_guest_errno(Status::InvalidArgument);
-        ctx.vcpu().pv.nmi_callback = 0;
-        return 0;
+        switch (static_cast<xen::CallbackType>(unreg.type)) {
+        case xen::CallbackType::nmi:
+            ctx.vcpu().pv.nmi_callback = 0;
+            return 0;
+        case xen::CallbackType::event:
+        case xen::CallbackType::failsafe:
+        case xen::CallbackType::syscall:
+        case xen::CallbackType::syscall32:
+        case xen::CallbackType::sysenter:
+            return to_guest_errno(Status::InvalidArgument);  // only NMI may be unregistered
+        case xen::CallbackType::sysenter_deprecated:
+            break;
+        }
+        return to_guest_errno(Status::NotSupported);
     }
     }
     return to_guest_errno(Status::NotSupported);

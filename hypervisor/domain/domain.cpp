@@ -3,9 +3,13 @@
 #include <new>
 
 #include "arch/x86_64/layout.hpp"
+#include "domain/events_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
+#include "kernel/m2p.hpp"
+#include "kernel/time.hpp"
+#include "arch/x86_64/cpu.hpp"
 
 namespace hv {
 namespace {
@@ -28,8 +32,41 @@ const char* shutdown_reason_name(ShutdownReason r) {
     return "unknown";
 }
 
+namespace {
+
+class HostCpuid final : public pv::HostCpuid {
+public:
+    pv::CpuidLeaf query(uint32_t leaf, uint32_t subleaf) const override {
+        const auto r = arch::cpuid(leaf, subleaf);
+        return {r.eax, r.ebx, r.ecx, r.edx};
+    }
+};
+
+// What the guest sees of the CPU: Xen's PV policy over this host, fixed at creation.
+pv::CpuidPolicy build_cpuid(bool hardware_domain) {
+    pv::CpuidDomainFacts facts;
+    facts.hardware_domain = hardware_domain;
+    facts.max_machine_frame = m2p_max_mfn();
+    facts.tsc.tsc_khz = static_cast<uint32_t>(tsc_hz() / 1000);
+    facts.tsc.cpu_khz = facts.tsc.tsc_khz;
+    facts.tsc.tsc_to_ns_mul_frac = tsc_scale().mul_frac;
+    facts.tsc.tsc_to_ns_shift = tsc_scale().shift;
+    return pv::CpuidPolicy::build(HostCpuid{}, facts);
+}
+
+uint64_t host_arch_capabilities() {
+    const bool has = (arch::cpuid(7).edx >> 29) & 1;
+    return has ? arch::rdmsr(0x10a) : 0;
+}
+
+}  // namespace
+
 Domain::Domain(const DomainConfig& config)
-    : max_pages(config.max_pages), id_(config.id), privileged_(config.privileged) {
+    : max_pages(config.max_pages),
+      cpuid(build_cpuid(config.privileged)),
+      msr_policy(pv::MsrPolicy::for_domain(cpuid, host_arch_capabilities())),
+      id_(config.id),
+      privileged_(config.privileged) {
     vcpu_count_ = config.vcpus < kMaxVcpus ? config.vcpus : kMaxVcpus;
     for (unsigned i = 0; i < vcpu_count_; ++i)
         vcpus_[i] = new Vcpu(*this, i);
@@ -62,6 +99,10 @@ Result<Domain*> domain_create(const DomainConfig& config) {
         shared->vcpu_info[i].evtchn_upcall_mask = 1;
     for (unsigned i = 0; i < d->vcpu_count(); ++i)
         d->vcpu(i)->set_vcpu_info(i < 32 ? &shared->vcpu_info[i] : nullptr, d->shared_info_mfn());
+    if (Status s = sched_add_domain(*d); s != Status::Ok)
+        return s;
+    if (Status s = events_attach(*d); s != Status::Ok)
+        return s;  // TODO(teardown): destroying a half-built domain comes with domain destruction
     *slot = d;
     return d;
 }

@@ -19,8 +19,11 @@
 #include "memory/frame.hpp"
 #include "pv/cpuid_policy.hpp"
 #include "pv/msr_policy.hpp"
+#include "sched/sched_domain.hpp"
 
 namespace hv {
+
+struct DomainEvents;
 
 using DomainId = uint16_t;
 inline constexpr DomainId kDomidSelf = 0x7ff0;
@@ -65,6 +68,11 @@ public:
 
     uint64_t vm_assist = 0;        // enabled VMASST_TYPE_* bits
     bool vm_assist_enabled(unsigned type) const { return (__atomic_load_n(&vm_assist, __ATOMIC_RELAXED) >> type) & 1; }
+
+    sched::SchedDomain sched_domain{this};
+
+    // Event channels (domain/events_glue).
+    struct DomainEvents* events = nullptr;
 
     // What the guest sees of the CPU (fixed at creation).
     pv::CpuidPolicy cpuid;

@@ -12,13 +12,34 @@
 namespace hv {
 namespace {
 
+constexpr Pfn kFirstMiBFrames = 256;
+constexpr Pfn kIoApicFrame = 0xfec00;
+constexpr Pfn kLocalApicFirst = 0xfee00, kLocalApicEnd = 0xfef00;  // LAPIC and MSI window
+
+// Frames the CPU can address (CPUID 0x80000008 EAX[7:0] physical address bits).
+Pfn physical_frame_limit() {
+    static const Pfn limit = [] {
+        const unsigned bits = arch::cpuid(0x80000008).eax & 0xff;
+        return Pfn{1} << ((bits >= 36 && bits <= 52 ? bits : 36) - kPageShift);
+    }();
+    return limit;
+}
+
 class KernelFrameAccess final : public pv::FrameAccess {
 public:
     uint64_t* table(Pfn mfn) override { return static_cast<uint64_t*>(layout::phys_to_virt(mfn << kPageShift)); }
-    bool is_ram(Pfn mfn) const override { return mfn < max_pfn(); }
-    // The hardware domain may map any frame that is not RAM (firmware, MMIO), as on Xen;
-    // the hypervisor's own devices get protected when dom0 drives hardware.
-    bool io_allowed(uint16_t domain, Pfn mfn) const override { return domain == 0 && mfn >= max_pfn(); }
+    // Reference-counted RAM: every frame with a FrameInfo except the first MiB, which
+    // (as Xen's dom_io owns it) is firmware territory the hardware domain maps as I/O.
+    bool is_ram(Pfn mfn) const override { return mfn < max_pfn() && mfn >= kFirstMiBFrames; }
+    // Xen's default iomem permission for the hardware domain: everything the CPU can
+    // address except the interrupt controllers the hypervisor owns.
+    bool io_allowed(uint16_t domain, Pfn mfn) const override {
+        if (domain != 0 || mfn >= physical_frame_limit())
+            return false;
+        if (mfn >= max_pfn() || mfn < kFirstMiBFrames)
+            return !(mfn == kIoApicFrame || (mfn >= kLocalApicFirst && mfn < kLocalApicEnd));
+        return false;
+    }
     bool io_capable(uint16_t domain) const override { return domain == 0; }
     bool mmio_read_only(Pfn) const override { return false; }
     void hypervisor_l4_slots(Pfn, uint64_t out[16]) const override { arch::paging_hypervisor_slots(out); }

@@ -8,9 +8,6 @@ namespace hv {
 
 class Vcpu;
 
-enum class RunState : int32_t { Running = 0, Runnable = 1, Blocked = 2, Offline = 3 };
-
-void runstate_change(Vcpu& v, RunState next);   // accounts the time spent in the old state
 xen::VcpuRunstateInfo runstate_snapshot(const Vcpu& v);
 void runstate_publish(Vcpu& v);                 // copy to the guest area (if registered)
 

@@ -1,29 +1,42 @@
-// Placement and selection of vCPUs on physical CPUs.
+// The hypervisor side of vCPU scheduling: the credit scheduler core (sched/) decides,
+// this file turns its answers into IPIs, timers and vCPU choices.
 //
-// Each vCPU belongs to one CPU's run list; a CPU picks round-robin among its runnable
-// vCPUs. (The weighted credit scheduler core in sched/ replaces the selection policy.)
-// Lock order: a CPU's run-list lock is a leaf.
+// Timers (all armed on the CPU they concern): a per-CPU slice timer (the decision's time
+// slice), a per-CPU tick timer while needs_tick() (credit burning and boost expiry), and
+// one accounting timer while needs_accounting(). An idle CPU has none armed.
+// Locking: the scheduler core has its own locks (sched/credit_scheduler.hpp); nothing here
+// holds a lock across a call into it.
 #include "domain/scheduler.hpp"
+
+#include <atomic>
+#include <new>
 
 #include "arch/x86_64/apic.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/traps.hpp"
 #include "domain/domain.hpp"
-#include "kernel/log.hpp"
 #include "kernel/percpu.hpp"
+#include "kernel/time.hpp"
+#include "sched/credit_scheduler.hpp"
+#include "seam/panic.hpp"
 
 namespace hv {
 namespace {
 
-constexpr unsigned kMaxPerCpu = 64;
+alignas(sched::Scheduler) unsigned char scheduler_storage[sizeof(sched::Scheduler)];
+sched::Scheduler* scheduler = nullptr;
 
-struct RunList {
-    TicketLock lock;
-    Vcpu* vcpus[kMaxPerCpu] = {};
-    unsigned count = 0;
-    unsigned next = 0;  // round-robin cursor
+void resched_fired(Timer& t);
+void tick_fired(Timer& t);
+void accounting_fired(Timer& t);
+
+struct CpuTimers {
+    Timer slice{resched_fired, nullptr};
+    Timer tick{tick_fired, nullptr};
 };
-RunList run_lists[kMaxCpus];
+CpuTimers cpu_timers[kMaxCpus];
+Timer accounting_timer{accounting_fired, nullptr};
+std::atomic<bool> accounting_armed{false};
 
 void kick(unsigned cpu) {
     PerCpu* target = cpu_by_id(cpu);
@@ -34,46 +47,106 @@ void kick(unsigned cpu) {
         arch::lapic_send_ipi(target->apic_id, arch::kVectorWakeup);
 }
 
+void kick_all(sched::CpuMask mask) {
+    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
+        if (mask.bits() & (1ull << cpu))
+            kick(cpu);
+}
+
+void maybe_arm_accounting() {
+    if (scheduler->needs_accounting() && !accounting_armed.exchange(true))
+        timer_arm(accounting_timer, now_ns() + scheduler->accounting_period_ns());
+}
+
+void resched_fired(Timer&) { this_cpu().need_resched = true; }
+
+void tick_fired(Timer&) {
+    const unsigned cpu = this_cpu().id;
+    const uint64_t now = now_ns();
+    scheduler->tick(cpu, now);
+    this_cpu().need_resched = true;  // a tick can end a boost: let schedule() look again
+    if (scheduler->needs_tick(cpu))
+        timer_arm(cpu_timers[cpu].tick, now + scheduler->tick_period_ns());
+    maybe_arm_accounting();
+}
+
+void accounting_fired(Timer&) {
+    accounting_armed.store(false);
+    kick_all(scheduler->account(now_ns()));
+    maybe_arm_accounting();
+}
+
+sched::SchedUnit& unit(Vcpu& v) { return v.sched_unit; }
+
 }  // namespace
+
+void sched_init(unsigned cpus) {
+    scheduler = new (scheduler_storage) sched::Scheduler(cpus, {}, now_ns());
+}
+
+Status sched_add_domain(Domain& d) { return scheduler->add_domain(d.sched_domain, 256, 0); }
 
 bool sched_runnable(const Vcpu& v) {
     return v.online.load() && !v.blocked.load() && v.domain().runnable();
 }
 
 void sched_add_vcpu(Vcpu& v, unsigned cpu) {
-    RunList& rl = run_lists[cpu];
-    arch::IrqSaveLockGuard guard(rl.lock);
-    if (rl.count < kMaxPerCpu)
-        rl.vcpus[rl.count++] = &v;
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    if (scheduler->add_unit(unit(v), v.domain().sched_domain, cpu, now_ns()) != Status::Ok)
+        panic("sched: cannot add d%uv%u", v.domain().id(), v.id());
     v.processor.store(cpu);
 }
 
 void sched_wake(Vcpu& v) {
-    v.blocked.store(false);
-    kick(v.processor.load());
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    const bool was_blocked = v.blocked.exchange(false);
+    if (!v.online.load() || !v.domain().runnable())
+        return;
+    if (!unit(v).online())
+        kick_all(scheduler->vcpu_up(unit(v), now_ns()));
+    else if (was_blocked || unit(v).blocked())
+        kick_all(scheduler->wake(unit(v), now_ns()));
 }
 
 void sched_block(Vcpu& v) {
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
     v.blocked.store(true);
+    kick_all(scheduler->block(unit(v), now_ns()));
     this_cpu().need_resched = true;
 }
 
-void sched_yield(Vcpu&) { this_cpu().need_resched = true; }
+void sched_yield(Vcpu& v) {
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    kick_all(scheduler->yield(unit(v)));
+    this_cpu().need_resched = true;
+}
 
-void sched_vcpu_stopped(Vcpu& v) { kick(v.processor.load()); }
+void sched_vcpu_stopped(Vcpu& v) {
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    if (unit(v).online())
+        kick_all(scheduler->vcpu_down(unit(v), now_ns()));
+}
 
 Vcpu* sched_pick_next(PerCpu& cpu) {
-    RunList& rl = run_lists[cpu.id];
-    LockGuard guard(rl.lock);
     cpu.need_resched = false;
-    for (unsigned i = 0; i < rl.count; ++i) {
-        Vcpu* v = rl.vcpus[(rl.next + i) % rl.count];
-        if (sched_runnable(*v)) {
-            rl.next = (rl.next + i + 1) % rl.count;
-            return v;
-        }
+    const uint64_t now = now_ns();
+    const sched::Decision d = scheduler->schedule(cpu.id, now);
+    kick_all(d.kick);
+    CpuTimers& timers = cpu_timers[cpu.id];
+    if (d.slice_ns != 0)
+        timer_arm(timers.slice, now + d.slice_ns);
+    else
+        (void)timer_cancel(timers.slice);
+    if (scheduler->needs_tick(cpu.id)) {
+        if (!timers.tick.armed())
+            timer_arm(timers.tick, now + scheduler->tick_period_ns());
+    } else {
+        (void)timer_cancel(timers.tick);
     }
-    return nullptr;
+    maybe_arm_accounting();
+    if (d.unit == nullptr || d.unit->is_idle())
+        return nullptr;
+    return static_cast<Vcpu*>(d.unit->owner);
 }
 
 }  // namespace hv

@@ -7,6 +7,8 @@
 
 #include <cstdint>
 
+#include "lib/status.hpp"
+
 namespace hv {
 
 class Vcpu;
@@ -14,6 +16,8 @@ class Domain;
 enum class ShutdownReason : uint8_t;
 struct PerCpu;
 
+void sched_init(unsigned cpus);                // once, after SMP bring-up
+[[nodiscard]] Status sched_add_domain(Domain& d);  // at domain creation
 void sched_add_vcpu(Vcpu& v, unsigned cpu);     // place a new vCPU (not yet runnable)
 void sched_wake(Vcpu& v);                      // became runnable (online, unblocked, unpaused)
 void sched_block(Vcpu& v);                     // SCHEDOP_block on the current vCPU

@@ -23,6 +23,7 @@
 #include "hypercall/public/vcpu.hpp"
 #include "memory/frame.hpp"
 #include "pv/msr_policy.hpp"
+#include "sched/sched_unit.hpp"
 #include "time/timer_queue.hpp"
 
 namespace hv {
@@ -89,9 +90,12 @@ public:
     std::atomic<bool> online{false};
     bool initialised = false;
     bool vcpu_info_registered = false;    // VCPUOP_register_vcpu_info done (once only)             // has a context (built, or VCPUOP_initialise)
-    xen::VcpuRunstateInfo runstate{3, 0, 0, {0, 0, 0, 0}};  // starts offline
     std::atomic<bool> blocked{false};     // SCHEDOP_block: waiting for an event
     std::atomic<unsigned> processor{0};   // physical CPU it last ran / will run on
+    // The CPU whose hardware holds this vCPU's state, -1 when saved here. A CPU about to
+    // load the vCPU waits until the previous one has saved it (a migration race).
+    std::atomic<int> loaded_on{-1};
+    sched::SchedUnit sched_unit{this};
 
     // Timers (fire on the vCPU's processor): one-shot (VCPUOP_set_singleshot_timer /
     // set_timer_op) and periodic (default 10 ms until VCPUOP_stop_periodic_timer).

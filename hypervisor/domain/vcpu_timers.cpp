@@ -4,23 +4,29 @@
 #include "domain/events_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "hypercall/public/hypercalls.hpp"
+#include "kernel/softirq.hpp"
 #include "kernel/time.hpp"
 
 namespace hv {
 
+// Timer callbacks run in interrupt context: the VIRQ is raised at the next safe point.
 void vcpu_timer_fired(Timer& t) {
     Vcpu& v = *static_cast<Vcpu*>(t.data);
-    raise_virq(v, xen::raw(xen::Virq::timer));
+    softirq_raise_virq(v, xen::raw(xen::Virq::timer));
 }
 
 void vcpu_periodic_fired(Timer& t) {
     Vcpu& v = *static_cast<Vcpu*>(t.data);
-    raise_virq(v, xen::raw(xen::Virq::timer));
+    softirq_raise_virq(v, xen::raw(xen::Virq::timer));
     if (v.periodic_period_ns != 0)
         timer_arm(t, t.deadline() + v.periodic_period_ns);
 }
 
-void vcpu_poll_fired(Timer& t) { sched_wake(*static_cast<Vcpu*>(t.data)); }
+void vcpu_poll_fired(Timer& t) {
+    Vcpu& v = *static_cast<Vcpu*>(t.data);
+    events_poll_cancel(v);
+    sched_wake(v);
+}
 
 void vcpu_set_singleshot(Vcpu& v, uint64_t deadline_ns) { timer_arm(v.singleshot_timer, deadline_ns); }
 void vcpu_stop_singleshot(Vcpu& v) { (void)timer_cancel(v.singleshot_timer); }

@@ -2,7 +2,7 @@
 
 #include <cstddef>
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 
 namespace hv::image {
 namespace {
@@ -11,9 +11,10 @@ namespace {
 // +-16 MiB, so the sign-extension byte is 0x00 or 0xFF.
 constexpr bool plausible_top_byte(uint8_t b) { return b == 0x00 || b == 0xFF; }
 
-// History masks (bit k = an unconverted E8/E9 sat k+1 bytes before the previous one)
-// under which a candidate may still be converted, and which operand byte such an earlier
-// opcode would overlap (1..3, counted back from the operand's top byte).
+// `history` bit k is set when the byte k+1 positions before the current candidate was an
+// E8/E9 that was left unconverted (only the last three positions matter). For each value:
+// may the candidate still be converted, and how far before buf[i + 4] the oldest such
+// earlier candidate has its operand's top byte (its operand overlaps ours).
 constexpr bool kHistoryAllowsConversion[8] = {true, true, true, false, true, false, false, false};
 constexpr unsigned kHistoryOverlapByte[8] = {0, 1, 2, 2, 3, 3, 3, 3};
 

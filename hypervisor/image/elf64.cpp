@@ -1,6 +1,6 @@
 #include "image/elf64.hpp"
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 
 namespace hv::image {
 namespace {

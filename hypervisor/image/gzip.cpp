@@ -1,6 +1,6 @@
 #include "image/gzip.hpp"
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 #include "image/crc.hpp"
 #include "image/inflate.hpp"
 

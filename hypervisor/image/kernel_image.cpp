@@ -1,6 +1,6 @@
 #include "image/kernel_image.hpp"
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 #include "image/gzip.hpp"
 #include "image/xz_decoder.hpp"
 #include "lib/spinlock.hpp"

@@ -1,6 +1,6 @@
 #include "image/lzma2_decoder.hpp"
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 
 namespace hv::image {
 

@@ -1,7 +1,7 @@
 #include "image/xen_features.hpp"
 
 #include "hypercall/public/hypercalls.hpp"
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 
 namespace hv::image {
 namespace {

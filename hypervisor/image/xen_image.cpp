@@ -1,6 +1,6 @@
 #include "image/xen_image.hpp"
 
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 #include "image/elf64.hpp"
 #include "image/xen_features.hpp"
 
@@ -75,18 +75,24 @@ Status apply_note(const ElfNote& note, XenImageInfo& info, NoteValues& values, c
         auto value = numeric(note.desc, why);
         if (!value)
             return value.status();
-        if (type == ElfNote::entry)
-            values.has_entry = true, values.entry = *value;
-        else if (type == ElfNote::hypercall_page)
-            info.has_hypercall_page = true, info.hypercall_page = *value;
-        else if (type == ElfNote::virt_base)
-            values.has_virt_base = true, values.virt_base = *value;
-        else if (type == ElfNote::paddr_offset)
-            values.has_paddr_offset = true, values.paddr_offset = *value;
-        else if (type == ElfNote::init_p2m)
-            info.has_init_p2m = true, info.init_p2m = *value;
-        else
+        if (type == ElfNote::entry) {
+            values.has_entry = true;
+            values.entry = *value;
+        } else if (type == ElfNote::hypercall_page) {
+            info.has_hypercall_page = true;
+            info.hypercall_page = *value;
+        } else if (type == ElfNote::virt_base) {
+            values.has_virt_base = true;
+            values.virt_base = *value;
+        } else if (type == ElfNote::paddr_offset) {
+            values.has_paddr_offset = true;
+            values.paddr_offset = *value;
+        } else if (type == ElfNote::init_p2m) {
+            info.has_init_p2m = true;
+            info.init_p2m = *value;
+        } else {
             info.mod_start_pfn = *value != 0;
+        }
         return Status::Ok;
     }
     case ElfNote::supported_features:

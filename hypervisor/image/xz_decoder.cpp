@@ -1,7 +1,7 @@
 #include "image/xz_decoder.hpp"
 
 #include "image/bcj_x86.hpp"
-#include "image/byte_order.hpp"
+#include "image/decode_support.hpp"
 #include "image/crc.hpp"
 #include "image/lzma2_decoder.hpp"
 

@@ -14,7 +14,9 @@
 // check ids are refused as NotSupported), the sizes stored in block headers, the index
 // against the blocks actually decoded, and the footer against the header and the index.
 // Decoding never reads outside `in` or writes outside `out`; on failure `out` holds an
-// unspecified prefix of the data.
+// unspecified prefix of the data. The LZMA2 dictionary-size property is range-checked but
+// not enforced: in single-call mode the whole output is the dictionary, so a match may
+// reach as far back as the block start, as with xz-embedded's single-call mode.
 #pragma once
 
 #include <cstddef>

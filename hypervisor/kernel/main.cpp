@@ -17,6 +17,8 @@
 #include "kernel/pv_time.hpp"
 #include "domain/builder.hpp"
 #include "domain/page_types_glue.hpp"
+#include "domain/events_glue.hpp"
+#include "domain/scheduler.hpp"
 #include "arch/x86_64/pv/pv_cpu.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/options.hpp"
@@ -200,6 +202,8 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     if (arch::paging_populate_hypervisor_slots() != Status::Ok)
         panic("cannot populate the hypervisor's L4 slots");
     page_types_init();
+    events_init();
+    sched_init(cpus_possible());
     pv_time_init();
     power_init();
     arch::pv_cpu_init(this_cpu());

@@ -13,6 +13,7 @@
 #include "arch/x86_64/asm_defs.h"
 #include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/regs.hpp"
+#include "memory/frame.hpp"
 #include "time/timer_queue.hpp"
 
 namespace hv {
@@ -34,6 +35,7 @@ struct PerCpu {
     Vcpu* current = nullptr;               // the vCPU whose state is loaded, nullptr = idle
     volatile bool need_resched = false;    // set by interrupts; checked on the way to a guest
     uint64_t syscall_stub = 0;             // VA of this CPU's syscall entry stubs
+    Pfn gdt_mapped[14] = {};               // guest GDT frames in this CPU's window (0 = zero page)
 };
 
 struct CpuInfo {

@@ -9,6 +9,7 @@
 #include "kernel/log.hpp"
 #include "kernel/options.hpp"
 #include "kernel/panic.hpp"
+#include "kernel/time.hpp"
 
 namespace hv {
 namespace {
@@ -103,6 +104,7 @@ void machine_power_off() {
         if (pm1b_control != 0)
             arch::outw(static_cast<uint16_t>(pm1b_control), static_cast<uint16_t>((slp_typb << 10) | kSlpEn));
     }
+    delay_us(500000);  // the chipset may take a moment to act
     LOG_WARN("power: ACPI power-off did not take effect; halting");
     halt_forever();
 }

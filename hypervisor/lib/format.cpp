@@ -18,8 +18,10 @@ struct Sink {
         ++len;
     }
     void repeat(char c, int n) {
-        for (; n > 0; --n)
-            put(c);
+        for (; n > 0 && len + 1 < size; --n)
+            buf[len++] = c;
+        if (n > 0)
+            len += static_cast<size_t>(n);  // past the end: only counted (a huge width costs nothing)
     }
 };
 
@@ -212,11 +214,12 @@ size_t vformat(char* buf, size_t size, const char* fmt, va_list ap) {
         case 'x': emit_number(out, unsigned_arg(), false, {16, false, false}, spec); break;
         case 'X': emit_number(out, unsigned_arg(), false, {16, true, false}, spec); break;
         case 'p': {
-            // Always "0x" and 16 digits (unlike glibc's "%#lx"/"(nil)"), so pointers line up in logs.
+            // Always "0x" and at least 16 digits (unlike glibc's "%#lx"/"(nil)"), so pointers line up in
+            // logs; a width pads around that with spaces, on the left or (with '-') on the right.
             Spec ptr_spec = spec;
-            ptr_spec.zero = true;
-            if (ptr_spec.width == 0)
-                ptr_spec.width = 18;
+            ptr_spec.zero = false;
+            if (ptr_spec.precision < 16)
+                ptr_spec.precision = 16;
             emit_number(out, reinterpret_cast<uintptr_t>(va_arg(ap, void*)), false, {16, false, false}, ptr_spec,
                         "0x");
             break;

@@ -3,7 +3,9 @@
 // that also takes a lock from an interrupt handler uses arch::IrqSaveLockGuard.
 //
 // Lock order (outermost first), to be extended as subsystems arrive:
-//   console < frame allocator < heap size class < timer queue (per CPU)
+//   domain registry < domain < page-table stripe < frame allocator < heap size class
+//   < timer queue (per CPU); scheduler accounting < run queue(cpu i) < run queue(cpu j), i < j;
+//   the console, paging and console-input locks are leaves.
 #pragma once
 
 #include <atomic>
@@ -42,7 +44,7 @@ public:
             spin_wait(spins);
     }
     bool try_lock() {
-        uint16_t owner = owner_.load(std::memory_order_relaxed);
+        uint16_t owner = owner_.load(std::memory_order_acquire);
         uint16_t expected = owner;
         return next_.compare_exchange_strong(expected, static_cast<uint16_t>(owner + 1),
                                              std::memory_order_acquire, std::memory_order_relaxed);

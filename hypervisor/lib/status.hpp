@@ -53,7 +53,9 @@ public:
     T& value() { return value_; }
     const T& value() const { return value_; }
     T& operator*() { return value_; }
+    const T& operator*() const { return value_; }
     T* operator->() { return &value_; }
+    const T* operator->() const { return &value_; }
     T value_or(T fallback) const { return ok() ? value_ : fallback; }
 
 private:

@@ -46,8 +46,8 @@ public:
     uint64_t highest_usable_end() const { return count_ == 0 ? 0 : ranges_[count_ - 1].end; }
 
     // Carves the lowest-addressed block of `size` bytes (rounded up to pages) whose base is a multiple of
-    // `align` (a power of two; at least a page is used) and whose end is <= `below`, and removes it from
-    // the usable ranges. InvalidArgument for size 0 or a non-power-of-two align, OutOfMemory if no block
+    // `align` (a power of two; 0 or anything under a page means page alignment) and whose end is
+    // <= `below`, and removes it from the usable ranges. InvalidArgument for size 0 or a non-power-of-two align, OutOfMemory if no block
     // fits, NoSpace if carving needs a slot and the table is full.
     [[nodiscard]] Result<uint64_t> take(uint64_t size, uint64_t align, uint64_t below = ~0ull);
 

@@ -45,7 +45,7 @@ void Scheduler::deactivate_locked(SchedUnit& unit) {
 // A unit that has just run rejoins the accounting. Called with its runqueue lock held, which ranks
 // below the accounting lock: so only try it; tick() takes the locks in order if this fails.
 void Scheduler::try_activate(SchedUnit& unit) {
-    if (unit.active_.load(std::memory_order_relaxed) || !accounting_lock_.try_lock())
+    if (unit.active_.load(std::memory_order_relaxed) || !try_acquire(accounting_lock_))
         return;
     if (!unit.active_.load(std::memory_order_relaxed))
         activate_locked(unit);

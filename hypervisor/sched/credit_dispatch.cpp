@@ -104,7 +104,7 @@ SchedUnit* Scheduler::steal(uint32_t cpu, Priority floor) {
         Cpu& peer = cpus_[best];
         if (best > cpu)
             peer.lock.lock();
-        else if (!peer.lock.try_lock())
+        else if (!try_acquire(peer.lock))
             continue;
         SchedUnit* const unit = peer.queue.take_first_above(floor);
         if (unit != nullptr)

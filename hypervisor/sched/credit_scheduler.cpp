@@ -3,6 +3,7 @@
 // credit_accounting.cpp, check_invariants() in credit_invariants.cpp.
 #include "sched/credit_scheduler.hpp"
 
+#include <atomic>
 #include <limits>
 
 #include "seam/panic.hpp"
@@ -54,6 +55,16 @@ Scheduler::~Scheduler() {
 
 // ---------------------------------------------------------------------------------------------
 // Locking helpers
+
+// TicketLock::try_lock reads the owner ticket relaxed, so by itself it does not order this critical
+// section after the previous holder's. The acquire fence does: it pairs with the release store of
+// the unlock whose value that relaxed load read. (Redundant once try_lock loads with acquire.)
+bool Scheduler::try_acquire(TicketLock& lock) {
+    if (!lock.try_lock())
+        return false;
+    std::atomic_thread_fence(std::memory_order_acquire);
+    return true;
+}
 
 uint32_t Scheduler::lock_unit(const SchedUnit& unit) const {
     for (;;) {

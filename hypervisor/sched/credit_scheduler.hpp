@@ -18,10 +18,13 @@
 //    that overspends by more than its cap is parked (not runnable, runstate Offline) until its
 //    credit is back to >= 0.
 //  - Placement: a unit that becomes runnable goes to its last CPU if that is idle, else to an idle
-//    CPU, else back to its last CPU (preempting the current unit there if it has lower priority,
-//    or waking an idle CPU to steal it). schedule() on a CPU whose best local choice is Over or
-//    idle steals the highest-priority waiting unit from the busiest peer whose head beats it. So a
-//    runnable unit never waits while a CPU is idle, once the returned IPIs have been delivered.
+//    CPU, else back to its last CPU, preempting the unit running there if it has lower priority.
+//    Whenever a unit is left waiting in a runqueue while some CPU is idle, that idle CPU is
+//    "claimed" (taken out of the idle mask, one per waiting unit) and returned for an IPI; there,
+//    schedule() finds nothing local and steals. schedule() steals whenever its best local choice
+//    is Over or nothing: the head of the peer runqueue with the highest priority above that, the
+//    longest queue among equals. So a runnable unit never waits while a CPU is idle, once the
+//    returned IPIs have been delivered.
 //  - Time slices: timeslice (30 ms) for every unit, as in Xen (boosted units get no shorter slice;
 //    their boost ends at the next tick). Rate limiting (Xen sched_ratelimit_us, 1 ms): a unit that
 //    is still runnable and not yielding keeps its CPU until it has run ratelimit.
@@ -29,8 +32,8 @@
 //
 // What the caller does
 //  - Every operation returns the CPUs that must call schedule() (a CpuMask): send them a reschedule
-//    IPI (or raise the local schedule softirq). schedule(cpu, now) returns what to run and for how
-//    long; when the slice expires, call schedule() again.
+//    IPI (or raise the local schedule softirq). schedule(cpu, now) returns what to run, for how
+//    long (call schedule() again when the slice expires) and Decision::kick, more CPUs to IPI.
 //  - Arm cpu's tick timer (tick_period_ns(), 10 ms) while needs_tick(cpu): only while it runs a
 //    guest unit, so an idle CPU has no periodic work at all.
 //  - Run account() every accounting_period_ns() (30 ms) on one CPU while needs_accounting(): while
@@ -164,6 +167,7 @@ private:
                                                    &SchedDomain::active_hook_>>;
 
     // Locking helpers (credit_scheduler.cpp).
+    static bool try_acquire(TicketLock& lock);
     uint32_t lock_unit(const SchedUnit& unit) const;  // returns the CPU whose lock is now held
     void lock_pair(uint32_t a, uint32_t b) const;
     void unlock_pair(uint32_t a, uint32_t b) const;

@@ -11,7 +11,7 @@ stop=$4
 shift 4
 : > "$log"
 qemu-system-x86_64 -M q35 -cpu Haswell-noTSX -m "${HV_QEMU_MEM:-1024}" -display none -no-reboot \
-  -monitor none -serial "file:$log" -cdrom "$iso" "$@" &
+  -monitor none -serial "file:$log" -cdrom "$iso" "$@" 2>"$log.qemu-stderr" &
 qemu=$!
 end=$(( $(date +%s) + timeout ))
 status=124

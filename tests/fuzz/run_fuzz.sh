@@ -7,7 +7,10 @@ corpus=$2
 work=$3
 mkdir -p "$work"
 runs=${HV_FUZZ_RUNS:-200000}
+# Bounded in time too, so a slow target cannot eat CI's budget (seeded, so the inputs
+# explored in that time are the same from run to run on the same machine).
+seconds=${HV_FUZZ_SECONDS:-25}
 if [ -d "$corpus" ]; then
-  exec "$bin" -seed=1 -runs="$runs" -max_len=4096 -print_final_stats=1 "$work" "$corpus"
+  exec "$bin" -seed=1 -runs="$runs" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work" "$corpus"
 fi
-exec "$bin" -seed=1 -runs="$runs" -max_len=4096 -print_final_stats=1 "$work"
+exec "$bin" -seed=1 -runs="$runs" -max_total_time="$seconds" -max_len=4096 -print_final_stats=1 "$work"

@@ -86,14 +86,20 @@ TEST(EvtchnConcurrency, ThreadedPingPong) {
     uint32_t port_b = *alloc_unbound(b.domain, xen::domid_self, 0);
     uint32_t port_a = *bind_interdomain(a.domain, 1, port_b);
     a.clear_pending(port_a);
+    a.ack_upcall(0);
+    world.notifier.clear();
     constexpr int kRounds = 5000;
 
+    // A guest's upcall handler: it runs once upcall_pending is set (the last thing the
+    // hypervisor writes), clears it, takes the selector, then acks the port.
     auto wait_and_ack = [](TestDomain& d, uint32_t port) {
-        while (!__atomic_load_n(&d.shared().evtchn_pending[port / 64], __ATOMIC_SEQ_CST))
+        while (__atomic_load_n(&d.vcpu_info(0).evtchn_upcall_pending, __ATOMIC_SEQ_CST) == 0)
             std::this_thread::yield();
-        __atomic_fetch_and(&d.shared().evtchn_pending[port / 64], ~(1ull << (port % 64)), __ATOMIC_SEQ_CST);
-        __atomic_store_n(&d.vcpu_info(0).evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
         __atomic_store_n(&d.vcpu_info(0).evtchn_upcall_pending, 0, __ATOMIC_SEQ_CST);
+        const uint64_t selector = __atomic_exchange_n(&d.vcpu_info(0).evtchn_pending_sel, 0, __ATOMIC_SEQ_CST);
+        ASSERT_EQ(selector, 1ull << (port / 64));
+        const uint64_t bit = 1ull << (port % 64);
+        ASSERT_TRUE(__atomic_fetch_and(&d.shared().evtchn_pending[port / 64], ~bit, __ATOMIC_SEQ_CST) & bit);
     };
     std::thread pinger([&] {
         for (int i = 0; i < kRounds; ++i) {
@@ -139,6 +145,48 @@ TEST(EvtchnConcurrency, ConcurrentRaisesOntoOneFifoQueueLoseNothing) {
             seen.insert(p);
     }
     EXPECT_EQ(seen.size(), 2u * kPortsPerThread);
+}
+
+TEST(EvtchnConcurrency, FifoLinkingWhileTheGuestTogglesMasksOnLinkedWords) {
+    // The guest may set or clear MASKED on a LINKED word at any time, but honours BUSY by
+    // not unmasking; the hypervisor's tail compare-exchange must still link every event.
+    World world;
+    TestDomain& a = world.add(0, 1, true);
+    ASSERT_EQ(setup_fifo(a, 3), Status::Ok);
+    constexpr int kPorts = 3000;
+    std::vector<uint32_t> ports;
+    for (int i = 0; i < kPorts; ++i)
+        ports.push_back(*bind_ipi(a.domain, 0));
+    std::atomic<int> linked_upto{0};
+    std::atomic<bool> stop{false};
+    std::atomic<uint64_t> busy_seen{0};
+
+    std::thread guest([&] {
+        while (!stop.load()) {
+            const int upto = linked_upto.load();
+            if (upto == 0)
+                continue;
+            // The newest linked word is the hypervisor's tail: the next link goes there.
+            uint32_t& word = testing::event_word(a, ports[upto - 1]);
+            uint32_t seen = __atomic_load_n(&word, __ATOMIC_SEQ_CST);
+            uint32_t desired = seen ^ xen::fifo_event::masked;
+            if ((seen & xen::fifo_event::masked) && (seen & xen::fifo_event::busy)) {
+                busy_seen.fetch_add(1);
+                continue;  // may not unmask a BUSY word
+            }
+            __atomic_compare_exchange_n(&word, &seen, desired, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+        }
+    });
+    for (int i = 0; i < kPorts; ++i) {
+        ASSERT_EQ(send(a.domain, ports[i]), Status::Ok);
+        linked_upto.store(i + 1);
+    }
+    stop.store(true);
+    guest.join();
+
+    EXPECT_EQ(testing::fifo_queue(a, 0, 7), ports);
+    for (uint32_t p : ports)
+        EXPECT_EQ(testing::event_word(a, p) & xen::fifo_event::busy, 0u) << p;
 }
 
 TEST(EvtchnConcurrency, VirqRaiseRacesCloseAndRebind) {

@@ -257,20 +257,24 @@ inline Status setup_fifo(TestDomain& d, unsigned pages = 1) {
     return Status::Ok;
 }
 
+// The control block and event words as the hypervisor registered them (whatever frames
+// and offsets the guest chose).
 inline xen::EventChannelFifoControlBlock& control_block(TestDomain& d, unsigned vcpu) {
-    return *static_cast<xen::EventChannelFifoControlBlock*>(d.memory.frame(kControlGfnBase + vcpu));
+    return *d.domain.vcpu(vcpu)->fifo_control.load();
 }
 
 inline uint32_t& event_word(TestDomain& d, uint32_t port) {
-    auto* page = static_cast<uint32_t*>(d.memory.frame(kArrayGfnBase + port / 1024));
-    return page[port % 1024];
+    uint32_t* word = fifo::event_word(d.domain, port);
+    if (word == nullptr)
+        std::abort();  // the test looked at a port without an array page
+    return *word;
 }
 
 // The ports on queue `priority` of `vcpu`, head first, as a guest would walk them.
 inline std::vector<uint32_t> fifo_queue(TestDomain& d, unsigned vcpu, unsigned priority) {
     std::vector<uint32_t> ports;
     uint32_t port = control_block(d, vcpu).head[priority];
-    while (port != 0 && ports.size() <= xen::fifo_nr_channels) {
+    while (port != 0 && fifo::event_word(d.domain, port) != nullptr && ports.size() <= xen::fifo_nr_channels) {
         ports.push_back(port);
         uint32_t word = event_word(d, port);
         if (!(word & xen::fifo_event::linked))
@@ -286,7 +290,7 @@ inline std::vector<uint32_t> fifo_queue(TestDomain& d, unsigned vcpu, unsigned p
 inline uint32_t fifo_consume(TestDomain& d, unsigned vcpu, unsigned priority) {
     auto& control = control_block(d, vcpu);
     uint32_t port = control.head[priority];
-    if (port == 0)
+    if (port == 0 || fifo::event_word(d.domain, port) == nullptr)
         return 0;
     uint32_t& word = event_word(d, port);
     uint32_t value = __atomic_load_n(&word, __ATOMIC_SEQ_CST);

@@ -230,8 +230,9 @@ TEST(Format, PointersAreFixedWidth) {
     EXPECT_EQ(ours("%p", reinterpret_cast<void*>(0x1234)), "0x0000000000001234");
     EXPECT_EQ(ours("%p", nullptr), "0x0000000000000000");
     EXPECT_EQ(ours("%p", reinterpret_cast<void*>(0xffff800000000000ull)), "0xffff800000000000");
-    EXPECT_EQ(ours("[%22p]", reinterpret_cast<void*>(0xab)), "[0x00000000000000000000ab]");
+    EXPECT_EQ(ours("[%22p]", reinterpret_cast<void*>(0xab)), "[    0x00000000000000ab]");
     EXPECT_EQ(ours("[%-20p]", reinterpret_cast<void*>(0xab)), "[0x00000000000000ab  ]");
+    EXPECT_EQ(ours("[%5p]", reinterpret_cast<void*>(0xab)), "[0x00000000000000ab]");
 }
 
 TEST(Format, OwnConventions) {

@@ -6,10 +6,11 @@
 #include <array>
 #include <cstdint>
 #include <cstring>
+#include <initializer_list>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <ostream>
-#include <set>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -17,6 +18,7 @@
 
 #include "memory/frame.hpp"
 #include "pv/frame_access.hpp"
+#include "pv/frame_state.hpp"
 #include "pv/page_types.hpp"
 #include "pv/pte_rules.hpp"
 
@@ -38,16 +40,61 @@ inline uint64_t fake_hypervisor_slot(Pfn l4_mfn, unsigned i) {
 // A descriptor page is "bad" in the fake when any of its words equals this.
 inline constexpr uint64_t kBadDescriptor = 0x00cf9a000000ffffull ^ 0xdead;
 
+// A set of frame numbers with constant-time lookup (the fake's is_ram/io_allowed run for every entry).
+class FrameSet {
+public:
+    FrameSet() = default;
+    FrameSet(std::initializer_list<Pfn> frames) { *this = frames; }
+    FrameSet& operator=(std::initializer_list<Pfn> frames) {
+        bits_.clear();
+        for (Pfn f : frames)
+            insert(f);
+        return *this;
+    }
+    void insert(Pfn f) {
+        if (f >= bits_.size())
+            bits_.resize(f + 1, 0);
+        bits_[f] = 1;
+    }
+    size_t count(Pfn f) const { return f < bits_.size() ? bits_[f] : 0; }
+    void clear() { bits_.clear(); }
+
+private:
+    std::vector<uint8_t> bits_;
+};
+
 class FakeMachine final : public FrameAccess {
 public:
     explicit FakeMachine(size_t frame_count)
-        : frames(frame_count), memory(frame_count * kEntriesPerTable, 0), types(frames, *this) {}
+        : frames(frame_count),
+          memory_(new uint64_t[frame_count * kEntriesPerTable]()),
+          saved_(new uint64_t[frame_count * kEntriesPerTable]()),
+          touched_(frame_count, 0),
+          types(frames, *this) {}
 
     uint64_t* table(Pfn mfn) override {
         if (mfn >= frames.size() || !is_ram(mfn))
             std::abort();
-        return &memory[mfn * kEntriesPerTable];
+        uint64_t* page = &memory_[mfn * kEntriesPerTable];
+        if (tracking_ && !touched_[mfn]) {
+            touched_[mfn] = 1;
+            touched_list_.push_back(mfn);
+            std::memcpy(&saved_[mfn * kEntriesPerTable], page, kPageSize);
+        }
+        return page;
     }
+
+    // Page-access tracking for one operation: PageTypes reaches page contents only through table(), so the
+    // pages it could have changed are exactly those it asked for; each is saved on first access.
+    void begin_tracking() {
+        for (Pfn f : touched_list_)
+            touched_[f] = 0;
+        touched_list_.clear();
+        tracking_ = true;
+    }
+    void end_tracking() { tracking_ = false; }
+    const std::vector<Pfn>& touched_pages() const { return touched_list_; }
+    const uint64_t* saved_page(Pfn mfn) const { return &saved_[mfn * kEntriesPerTable]; }
     bool is_ram(Pfn mfn) const override { return mfn < frames.size() && mmio.count(mfn) == 0; }
     bool io_allowed(uint16_t domain, Pfn mfn) const override {
         auto it = io_permissions.find(domain);
@@ -60,7 +107,7 @@ public:
             out[i] = fake_hypervisor_slot(l4_mfn, i);
     }
     Status validate_descriptor_page(uint16_t, Pfn mfn) override {
-        const uint64_t* words = &memory[mfn * kEntriesPerTable];
+        const uint64_t* words = &memory_[mfn * kEntriesPerTable];
         for (unsigned i = 0; i < kEntriesPerTable; ++i)
             if (words[i] == kBadDescriptor)
                 return Status::InvalidArgument;
@@ -75,14 +122,38 @@ public:
         freed.emplace_back(mfn, hypervisor_page);
     }
 
-    uint64_t& at(Pfn mfn, unsigned index) { return memory[mfn * kEntriesPerTable + index]; }
-    void clear(Pfn mfn) { std::memset(&memory[mfn * kEntriesPerTable], 0, kPageSize); }
+    // Back to a blank machine (no frame assigned, zero contents, no MMIO), reusing the allocations.
+    void reset() {
+        for (FrameInfo& f : frames) {
+            f.refcount = 0;
+            f.owner = 0;
+            f.type_info = 0;
+        }
+        std::memset(memory_.get(), 0, memory_words() * sizeof(uint64_t));
+        mmio.clear();
+        read_only_mmio.clear();
+        io_permissions.clear();
+        flushes.clear();
+        freed.clear();
+        end_tracking();
+    }
+
+    uint64_t& at(Pfn mfn, unsigned index) { return memory_[mfn * kEntriesPerTable + index]; }
+    uint64_t at(Pfn mfn, unsigned index) const { return memory_[mfn * kEntriesPerTable + index]; }
+    size_t memory_words() const { return frames.size() * kEntriesPerTable; }
+    const uint64_t* memory() const { return memory_.get(); }
+    // All page contents, for before/after comparisons.
+    std::vector<uint64_t> memory_copy() const { return std::vector<uint64_t>(memory_.get(), memory_.get() + memory_words()); }
 
     std::vector<FrameInfo> frames;
-    std::vector<uint64_t> memory;
-    std::set<Pfn> mmio;                                // frames that are not RAM
-    std::set<Pfn> read_only_mmio;
-    std::map<uint16_t, std::set<Pfn>> io_permissions;  // domain -> MMIO frames it may map
+    std::unique_ptr<uint64_t[]> memory_;
+    std::unique_ptr<uint64_t[]> saved_;
+    std::vector<uint8_t> touched_;
+    std::vector<Pfn> touched_list_;
+    bool tracking_ = false;
+    FrameSet mmio;                                // frames that are not RAM
+    FrameSet read_only_mmio;
+    std::map<uint16_t, FrameSet> io_permissions;  // domain -> MMIO frames it may map
     std::mutex log_lock;
     std::vector<Pfn> flushes;
     std::vector<std::pair<Pfn, bool>> freed;
@@ -112,13 +183,37 @@ struct FrameSnapshot {
     bool operator==(const FrameSnapshot&) const = default;
 };
 
-inline std::vector<FrameSnapshot> snapshot(const FakeMachine& m) {
-    const PageTypes& t = m.types;
-    std::vector<FrameSnapshot> out;
-    out.reserve(m.frames.size());
-    for (Pfn f = 0; f < m.frames.size(); ++f)
-        out.push_back({t.general_count(f), t.is_allocated(f), t.is_hypervisor_page(f), t.owner_of(f), t.type_of(f),
-                       t.type_count(f), t.is_validated(f), t.is_pinned(f), t.linear_count(f)});
+// The audit and the snapshots run after every fuzzer step: keep libFuzzer's comparison tracing out of them
+// (their branches say nothing about the code under test).
+#if defined(__clang__)
+#define HV_AUDIT_NO_COVERAGE __attribute__((no_sanitize("coverage")))
+#else
+#define HV_AUDIT_NO_COVERAGE
+#endif
+
+// Decodes a FrameInfo the way PageTypes' queries do (owner_of, type_of, is_validated...), reading the
+// words directly so that per-step checks stay cheap.
+HV_AUDIT_NO_COVERAGE inline FrameSnapshot decode(const FrameInfo& f) {
+    namespace fs = frame_state;
+    const uint32_t refs = f.refcount;
+    const uint64_t word = f.type_info;
+    const uint32_t count = fs::type_refs(word);
+    const uint32_t general = fs::ref_count(refs);
+    return {general,
+            (refs & fs::kAllocated) != 0,
+            (refs & fs::kHypervisorPage) != 0,
+            general == 0 ? kOwnerNone : f.owner,
+            count == 0 ? PageType::None : static_cast<PageType>(fs::type_bits(word)),
+            count,
+            count != 0 && (word & fs::kValidated) != 0,
+            (word & fs::kPinned) != 0,
+            fs::linear(word)};
+}
+
+HV_AUDIT_NO_COVERAGE inline std::vector<FrameSnapshot> snapshot(const FakeMachine& m) {
+    std::vector<FrameSnapshot> out(m.frames.size());
+    for (size_t f = 0; f < m.frames.size(); ++f)
+        out[f] = decode(m.frames[f]);
     return out;
 }
 
@@ -131,9 +226,12 @@ inline std::ostream& operator<<(std::ostream& out, const FrameSnapshot& s) {
 // A failed operation leaves page contents as they were, except that tables which validated completely
 // inside a validation that failed further on keep their entry adjustments (adjust_entry() and the MMIO
 // flips), as in Xen. Returns "" or the first other change.
-inline std::string unexpected_memory_changes(const FakeMachine& m, const std::vector<uint64_t>& before) {
-    for (size_t i = 0; i < before.size(); ++i) {
-        const uint64_t old_entry = before[i], now = m.memory[i];
+HV_AUDIT_NO_COVERAGE inline std::string unexpected_changes(const FakeMachine& m, const uint64_t* before, const uint64_t* after,
+                                                      size_t words, size_t first_word) {
+    if (std::memcmp(before, after, words * sizeof(uint64_t)) == 0)
+        return "";
+    for (size_t i = 0; i < words; ++i) {
+        const uint64_t old_entry = before[i], now = after[i];
         if (old_entry == now)
             continue;
         bool adjustment = false;
@@ -148,10 +246,25 @@ inline std::string unexpected_memory_changes(const FakeMachine& m, const std::ve
         }
         if (!adjustment) {
             std::ostringstream out;
-            out << "frame " << i / kEntriesPerTable << " entry " << i % kEntriesPerTable << " changed from " << std::hex
-                << old_entry << " to " << now;
+            out << "frame " << (first_word + i) / kEntriesPerTable << " entry " << (first_word + i) % kEntriesPerTable
+                << " changed from " << std::hex << old_entry << " to " << now;
             return out.str();
         }
+    }
+    return "";
+}
+
+inline std::string unexpected_memory_changes(const FakeMachine& m, const std::vector<uint64_t>& before) {
+    return unexpected_changes(m, before.data(), m.memory(), m.memory_words(), 0);
+}
+
+// The same over the pages PageTypes touched since begin_tracking().
+inline std::string unexpected_tracked_changes(const FakeMachine& m) {
+    for (Pfn f : m.touched_pages()) {
+        const size_t first = f * kEntriesPerTable;
+        std::string change = unexpected_changes(m, m.saved_page(f), m.memory() + first, kEntriesPerTable, first);
+        if (!change.empty())
+            return change;
     }
     return "";
 }
@@ -159,116 +272,137 @@ inline std::string unexpected_memory_changes(const FakeMachine& m, const std::ve
 // Recomputes every general count, type count and linear count from the page contents, the pins, the
 // allocation refs and `external`, and checks invariants I1-I6 of page_types.hpp. Returns "" when all
 // hold, else a description of the first few violations. Only meaningful while no operation runs.
-inline std::string audit(FakeMachine& m, const ExternalRefs& external = {}) {
-    PageTypes& t = m.types;
+HV_AUDIT_NO_COVERAGE inline std::string audit(FakeMachine& m, const ExternalRefs& external = {}) {
     const size_t n = m.frames.size();
-    std::vector<int64_t> general(n, 0), typed(n, 0), writable(n, 0), linear_entries(n, 0), linear_uses(n, 0);
+    struct Facts {
+        bool ram;
+        FrameSnapshot state;
+        PageType type;
+        uint16_t owner;
+        int64_t general = 0, typed = 0, writable = 0, linear_entries = 0, linear_uses = 0;
+    };
+    std::vector<Facts> facts(n);
+    for (Pfn f = 0; f < n; ++f) {
+        const FrameSnapshot state = decode(m.frames[f]);
+        facts[f] = {m.is_ram(f), state, state.type, state.owner};
+    }
+    auto ram = [&](Pfn f) { return f < n && facts[f].ram; };
+
     std::ostringstream errors;
     int error_count = 0;
-    auto fail = [&](const std::string& what) {
+    auto fail = [&](auto&& describe) {
         if (error_count++ < 8)
-            errors << what << "\n";
+            errors << describe() << "\n";
     };
 
     for (Pfn f = 0; f < n; ++f) {
-        if (!t.has_frame_info(f))
+        if (!facts[f].ram)
             continue;
-        if (t.is_allocated(f))
-            general[f] += 1;
-        if (t.is_hypervisor_page(f) && t.is_allocated(f))
-            writable[f] += 1;  // the permanent Writable ref
-        if (t.is_pinned(f)) {
-            general[f] += 1;
-            typed[f] += 1;
+        const FrameSnapshot& state = facts[f].state;
+        if (state.allocated)
+            facts[f].general += 1;
+        if (state.hypervisor_page && state.allocated)
+            facts[f].writable += 1;  // the permanent Writable ref
+        if (state.pinned) {
+            facts[f].general += 1;
+            facts[f].typed += 1;
         }
-        const PageType type = t.type_of(f);
+        const PageType type = facts[f].type;
         if (!is_table_type(type))
             continue;
-        if (!t.is_validated(f))
-            fail("table " + std::to_string(f) + " has a type count but is not validated");
+        if (!state.validated)
+            fail([&] { return "table " + std::to_string(f) + " has a type count but is not validated"; });
         const unsigned level = table_level(type);
-        const bool io_capable = m.io_capable(t.owner_of(f));
+        const bool io_capable = m.io_capable(facts[f].owner);
+        const uint64_t* page = m.memory() + f * kEntriesPerTable;
         for (unsigned i = 0; i < kEntriesPerTable; ++i) {
-            const uint64_t e = m.at(f, i);
-            const std::string where = "L" + std::to_string(level) + " " + std::to_string(f) + "[" + std::to_string(i) + "]";
+            const uint64_t e = page[i];
+            auto where = [&] {
+                return "L" + std::to_string(level) + " " + std::to_string(f) + "[" + std::to_string(i) + "]";
+            };
             if (level == 4 && !is_guest_l4_slot(i)) {
                 if (e != fake_hypervisor_slot(f, i - kFirstHypervisorL4Slot))
-                    fail(where + ": hypervisor slot not installed");
+                    fail([&] { return where() + ": hypervisor slot not installed"; });
                 continue;
             }
             if (!entry_present(e))
                 continue;
             if (check_entry(level, e, io_capable) != Status::Ok)
-                fail(where + ": disallowed flags");
+                fail([&] { return where() + ": disallowed flags"; });
             if (adjust_entry(level, e) != e)
-                fail(where + ": entry not adjusted");
+                fail([&] { return where() + ": entry not adjusted"; });
             const Pfn target = entry_frame(e);
             if (level == 1) {
-                if (!t.has_frame_info(target)) {
+                if (!ram(target)) {
                     if (entry_writable(e) && m.mmio_read_only(target))
-                        fail(where + ": read-only MMIO mapped writable");
+                        fail([&] { return where() + ": read-only MMIO mapped writable"; });
                     continue;
                 }
-                general[target] += 1;
+                facts[target].general += 1;
                 if (entry_writable(e))
-                    writable[target] += 1;
+                    facts[target].writable += 1;
                 continue;
             }
             if (target == f) {
                 if (entry_writable(e))
-                    fail(where + ": writable self map");
+                    fail([&] { return where() + ": writable self map"; });
                 continue;
             }
-            if (target >= n || !t.has_frame_info(target)) {
-                fail(where + ": names a frame without FrameInfo");
+            if (!ram(target)) {
+                fail([&] { return where() + ": names a frame without FrameInfo"; });
                 continue;
             }
-            general[target] += 1;
-            typed[target] += 1;
-            const PageType target_type = t.type_of(target);
+            facts[target].general += 1;
+            facts[target].typed += 1;
+            const PageType target_type = facts[target].type;
             if (target_type == type) {
                 if (entry_writable(e))
-                    fail(where + ": writable linear entry");
-                linear_entries[f] += 1;
-                linear_uses[target] += 1;
+                    fail([&] { return where() + ": writable linear entry"; });
+                facts[f].linear_entries += 1;
+                facts[target].linear_uses += 1;
             } else if (target_type != table_type(level - 1)) {
-                fail(where + ": names a frame of the wrong type");
+                fail([&] { return where() + ": names a frame of the wrong type"; });
             }
-            if (t.owner_of(target) != t.owner_of(f))
-                fail(where + ": names a frame of another owner");
+            if (facts[target].owner != facts[f].owner)
+                fail([&] { return where() + ": names a frame of another owner"; });
         }
     }
     for (const auto& [f, count] : external.general)
-        general[f] += count;
+        facts[f].general += count;
     for (const auto& [f, count] : external.typed) {
-        general[f] += count;
-        typed[f] += count;
+        facts[f].general += count;
+        facts[f].typed += count;
     }
 
     for (Pfn f = 0; f < n; ++f) {
-        if (!t.has_frame_info(f))
+        if (!facts[f].ram)
             continue;
-        const std::string name = "frame " + std::to_string(f);
-        const PageType type = t.type_of(f);
-        const int64_t expected_type = type == PageType::Writable ? writable[f] + typed[f] : typed[f];
-        if (general[f] != t.general_count(f))
-            fail(name + ": general count " + std::to_string(t.general_count(f)) + ", recount " + std::to_string(general[f]));
-        if (expected_type != t.type_count(f))
-            fail(name + ": type count " + std::to_string(t.type_count(f)) + " (type " +
-                 std::to_string(static_cast<int>(type)) + "), recount " + std::to_string(expected_type));
-        if (type != PageType::Writable && writable[f] != 0)
-            fail(name + ": mapped writable while of type " + std::to_string(static_cast<int>(type)));
-        if (linear_entries[f] != 0 && linear_uses[f] != 0)
-            fail(name + ": both holds and is the target of linear entries");
-        if (linear_entries[f] - linear_uses[f] != t.linear_count(f))
-            fail(name + ": linear count " + std::to_string(t.linear_count(f)) + ", recount " +
-                 std::to_string(linear_entries[f] - linear_uses[f]));
-        if (t.general_count(f) == 0 && (t.type_count(f) != 0 || t.is_pinned(f) || t.owner_of(f) != kOwnerNone))
-            fail(name + ": free but typed, pinned or owned");
-        if (t.type_count(f) != 0 && t.general_count(f) == 0)
-            fail(name + ": typed without a general reference");
-        if (t.is_pinned(f) && !is_table_type(type))
-            fail(name + ": pinned but not a table");
+        const Facts& x = facts[f];
+        auto name = [&] { return "frame " + std::to_string(f); };
+        const uint32_t general = x.state.general, typed = x.state.type_count;
+        const int linear = x.state.linear;
+        const bool pinned = x.state.pinned;
+        const int64_t expected_type = x.type == PageType::Writable ? x.writable + x.typed : x.typed;
+        if (x.general != general)
+            fail([&] { return name() + ": general count " + std::to_string(general) + ", recount " + std::to_string(x.general); });
+        if (expected_type != typed)
+            fail([&] {
+                return name() + ": type count " + std::to_string(typed) + " (type " + std::to_string(static_cast<int>(x.type)) +
+                       "), recount " + std::to_string(expected_type);
+            });
+        if (x.type != PageType::Writable && x.writable != 0)
+            fail([&] { return name() + ": mapped writable while of type " + std::to_string(static_cast<int>(x.type)); });
+        if (x.linear_entries != 0 && x.linear_uses != 0)
+            fail([&] { return name() + ": both holds and is the target of linear entries"; });
+        if (x.linear_entries - x.linear_uses != linear)
+            fail([&] {
+                return name() + ": linear count " + std::to_string(linear) + ", recount " +
+                       std::to_string(x.linear_entries - x.linear_uses);
+            });
+        if (general == 0 && (typed != 0 || pinned || x.owner != kOwnerNone))
+            fail([&] { return name() + ": free but typed, pinned or owned"; });
+        if (pinned && !is_table_type(x.type))
+            fail([&] { return name() + ": pinned but not a table"; });
     }
     return errors.str();
 }

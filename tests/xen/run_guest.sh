@@ -3,13 +3,17 @@
 #
 # Boots HV_IMAGE (Xen's xen.gz, or our build/hypervisor.elf) with GRUB multiboot2 and the
 # PV test guest GUEST_ELF as its dom0 kernel (module2) under QEMU TCG, with the serial
-# port logged to LOG. Stops QEMU as soon as the log shows the guest's `guest-summary:`
-# line, a hypervisor panic, or after TIMEOUT_SECONDS (default 300). The guest's
-# PASS/FAIL lines and its summary are copied to RESULTS (default LOG.results).
+# port logged to LOG. Stops QEMU as soon as the log shows the guest's summary line
+# (`guest-summary:`, `hostile-summary:` or `bench-summary:`, depending on the mode the
+# dom0 command line chose), a hypervisor panic or dom0 crash, or after TIMEOUT_SECONDS
+# (default 300). The guest's result lines (PASS/FAIL, guest-*, hostile*, bench*) are
+# copied to RESULTS (default LOG.results).
 #
-# Exit status: 0 iff the summary was seen and reports 0 failed; 1 otherwise.
+# Exit status: 0 iff a summary was seen and it reports success (tests: "0 failed";
+# hostile: "guest alive"; bench: "done") and the hypervisor did not panic; 1 otherwise.
 # Environment: QEMU (default qemu-system-x86_64), QEMU_EXTRA (extra options, e.g.
-# "-d int,cpu_reset -D /tmp/qemu.log"), GUEST_CMDLINE (dom0 command line, default "").
+# "-d int,cpu_reset -D /tmp/qemu.log" or "-icount shift=0"), GUEST_CMDLINE (dom0 command
+# line = the module string, default ""; e.g. "hostile seed=1 iterations=20000").
 set -eu
 
 if [ $# -lt 4 ]; then
@@ -77,14 +81,16 @@ start=$(date +%s)
     ${QEMU_EXTRA:-} </dev/null >"$work/qemu.out" 2>&1 &
 qemu_pid=$!
 
+# Xen's and our hypervisor's ways of saying the run is over without a summary.
+stop_pattern='Panic on CPU|Reboot in five seconds|Hardware Dom0 crashed|hardware domain crashed|domain 0 shut down: crash'
 outcome=timeout
 while :; do
-    if grep -aq 'guest-summary:' "$log" 2>/dev/null; then
+    if grep -aqE '(guest|hostile|bench)-summary:' "$log" 2>/dev/null; then
         outcome=summary
         sleep 0.2  # let the line finish
         break
     fi
-    if grep -aqE 'Panic on CPU|Reboot in five seconds|Hardware Dom0 crashed' "$log" 2>/dev/null; then
+    if grep -aqE "$stop_pattern" "$log" 2>/dev/null; then
         outcome=hypervisor-stop
         sleep 0.5
         break
@@ -104,7 +110,7 @@ qemu_pid=
 trap - EXIT INT TERM
 
 # Xen echoes dom0 console_io output verbatim; other hypervisors may prefix it.
-tr -d '\r' < "$log" | grep -aE '^(\([^)]*\) )?(PASS |FAIL |guest-summary:|guest-note:)' \
+tr -d '\r' < "$log" | grep -aE '^(\([^)]*\) )?(PASS |FAIL |guest-summary:|guest-note:|hostile|bench)' \
     | sed -E 's/^\([^)]*\) //' > "$results" || true
 
 echo "run_guest: $outcome after ${elapsed}s; log $log; results $results"
@@ -113,9 +119,16 @@ if [ -s "$work/qemu.out" ] 2>/dev/null; then
 fi
 cat "$results"
 
-summary=$(grep -a '^guest-summary:' "$results" | tail -n 1 || true)
+if grep -aq 'Panic on CPU' "$log"; then
+    echo "run_guest: the hypervisor panicked; last lines of the log:" >&2
+    tr -d '\r' < "$log" | tail -n 25 >&2
+    exit 1
+fi
+summary=$(grep -aE '^(guest|hostile|bench)-summary:' "$results" | tail -n 1 || true)
 case "$summary" in
-    *" 0 failed"*) exit 0 ;;
+    "guest-summary:"*" 0 failed"*) exit 0 ;;
+    "hostile-summary:"*"guest alive"*) exit 0 ;;
+    "bench-summary: done"*) exit 0 ;;
 esac
 if [ -z "$summary" ]; then
     echo "run_guest: no guest-summary line ($outcome); last lines of the log:" >&2

@@ -9,10 +9,10 @@ if [ $# -ne 3 ]; then
     exit 2
 fi
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/common.sh"
 xen=$(sh "$here/fetch_xen.sh" "$1")
 mkdir -p "$3"
 # dom0 console_io output reaches the serial line directly for the hardware domain;
 # guest_loglvl only matters for domU output, kept for parity with the reference runs.
-exec sh "$here/run_guest.sh" "$xen" \
-    "console=com1 com1=115200 dom0_mem=64M loglvl=all guest_loglvl=all noreboot" \
-    "$2" "$3/serial.log" "$3/results.txt" "${XEN_TEST_TIMEOUT:-600}"
+exec sh "$here/run_guest.sh" "$xen" "$XEN_HV_CMDLINE" \
+    "$2" "$3/serial.log" "$3/results.txt" "${XEN_TEST_TIMEOUT:-$RUN_TIMEOUT}"

@@ -56,6 +56,7 @@ void idt_init() {
     // every other vector raised by `int n` in ring 3 faults with #GP and is decoded.
     idt[3].type_attr = kInterruptGate | (3 << 5);
     idt[4].type_attr = kInterruptGate | (3 << 5);
+    idt[0x80].type_attr = kInterruptGate | (3 << 5);  // PV guests' int $0x80 fast path
 }
 
 void load_cpu_descriptors(CpuDescriptors& desc, uint64_t* gdt, uint64_t stack_block) {

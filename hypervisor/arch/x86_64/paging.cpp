@@ -93,6 +93,18 @@ void paging_hypervisor_slots(uint64_t out[16]) {
         out[i] = l4[256 + i];
 }
 
+Status paging_set_page(uint64_t va, uint64_t pa, uint64_t flags) {
+    {
+        LockGuard guard(paging_lock);
+        auto entry = walk_create(va, 1, flags);
+        if (!entry.ok())
+            return entry.status();
+        **entry = (pa & kPteAddressMask) | flags;
+    }
+    invlpg(va);
+    return Status::Ok;
+}
+
 void paging_activate() { write_cr3(master_l4); }
 uint64_t paging_master_l4() { return master_l4; }
 

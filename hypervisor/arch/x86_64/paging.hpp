@@ -47,6 +47,9 @@ void paging_set_allocator(PageTableAllocator alloc, PhysToVirt phys_to_virt);
 [[nodiscard]] Status paging_populate_hypervisor_slots();
 // The 16 master L4 entries for slots 256-271, as every PV guest L4 must hold them.
 void paging_hypervisor_slots(uint64_t out[16]);
+// Points the 4 KiB page at `va` to `pa` (replacing any mapping) and flushes it from this
+// CPU's TLB. For per-CPU windows whose contents change at run time (guest GDT frames).
+[[nodiscard]] Status paging_set_page(uint64_t va, uint64_t pa, uint64_t flags);
 // Loads the master L4 on this CPU.
 void paging_activate();
 uint64_t paging_master_l4();

@@ -102,6 +102,8 @@ extern "C" void hv_handle_trap(hv::arch::CpuRegs* regs) {
             hv::pv_guest_exception(*regs);
         else
             handle_exception(*regs);
+    } else if (vector == 0x80 && from_guest) {
+        hv::pv_guest_int80(*regs);  // a software interrupt: no EOI
     } else if (vector != kVectorSpurious) {  // no EOI for spurious interrupts (SDM 10.9)
         if (handlers[vector] != nullptr)
             handlers[vector](*regs);

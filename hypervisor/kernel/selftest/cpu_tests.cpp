@@ -16,16 +16,25 @@
 namespace hv {
 namespace {
 
-// Halts (interrupts on) until `done()` or the timeout; true if done.
+void nothing(Timer&) {}
+
+// Halts (interrupts on) until `done()` or the timeout; true if done. A 1 ms wake-up timer
+// keeps the halt from outliving the condition when the event lands on another CPU.
 template <typename Done>
 bool wait_until(Done done, uint64_t timeout_ns) {
     const uint64_t end = now_ns() + timeout_ns;
+    Timer poll(nothing, nullptr);
+    bool ok = true;
     while (!done()) {
-        if (now_ns() > end)
-            return false;
+        if (now_ns() > end) {
+            ok = false;
+            break;
+        }
+        timer_arm(poll, now_ns() + 1000000);
         arch::safe_halt();
     }
-    return true;
+    (void)timer_cancel(poll);
+    return ok;
 }
 
 struct OrderRecord {

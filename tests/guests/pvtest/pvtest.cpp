@@ -1,14 +1,21 @@
-// pvtest: the first PV test guest. Each case probes one piece of the 64-bit PV ABI the
-// way a guest sees it; run on Xen 4.17 as dom0 it records the reference behaviour, run
-// on our hypervisor it checks we match. Values that legitimately differ between
-// hypervisors (version numbers, frame numbers) are recorded with GUEST_NOTE instead of
-// being asserted. Adding a case:
+// pvtest: the PV test guest. Each case probes one piece of the 64-bit PV ABI the way a
+// guest sees it; run on Xen 4.17 as dom0 it records the reference behaviour, run on our
+// hypervisor it checks we match. Values that legitimately differ between hypervisors
+// (version numbers, frame numbers) are recorded with GUEST_NOTE instead of being
+// asserted. The cases live in this directory, one file per area, and run in (file,
+// line) order. Adding a case:
 //
 //   GUEST_TEST(my_case) {
 //       const int64_t rc = guest::hypercall2(xen::Hypercall::..., ...);
 //       EXPECT_EQ(rc, 0);
 //   }
+//
+// The dom0 command line (the module string) selects the mode:
+//   (empty)                         run every case, print PASS/FAIL lines
+//   hostile seed=N iterations=M     random hypercalls (hostile.cpp)
+//   bench                           microbenchmarks (bench.cpp)
 #include "guest.hpp"
+#include "modes.hpp"
 #include "paging.hpp"
 
 using namespace guest;
@@ -61,6 +68,15 @@ int64_t try_scratch_pte(uint64_t new_pte, bool restore) {
 int guest_main(const xen::StartInfo* start_info) {
     guest_printf("pvtest: start_info at %p, %llu pages, cmdline \"%s\"\n", static_cast<const void*>(start_info),
                  static_cast<unsigned long long>(start_info->nr_pages), start_info->cmd_line);
+    const pvtest::Options options = pvtest::parse_options(start_info->cmd_line);
+    switch (options.mode) {
+        case pvtest::Mode::hostile:
+            return pvtest::hostile_main(options.seed, options.iterations);
+        case pvtest::Mode::bench:
+            return pvtest::bench_main();
+        case pvtest::Mode::tests:
+            break;
+    }
     return run_all_tests();
 }
 

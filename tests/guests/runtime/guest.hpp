@@ -2,9 +2,13 @@
 #pragma once
 
 #include "console.hpp"
+#include "events.hpp"
 #include "hypercall.hpp"
+#include "page_pool.hpp"
+#include "paging.hpp"
 #include "runtime.hpp"
 #include "test.hpp"
+#include "traps.hpp"
 
 #include "hypercall/public/event_channel.hpp"
 #include "hypercall/public/grant_table.hpp"

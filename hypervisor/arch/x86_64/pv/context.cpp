@@ -3,12 +3,15 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/msr.hpp"
 #include "arch/x86_64/paging.hpp"
+#include "arch/x86_64/pv/gdt.hpp"
 #include "arch/x86_64/pv/pv_cpu.hpp"
 #include "arch/x86_64/pv/upcall.hpp"
 #include "domain/domain.hpp"
+#include "domain/runstate.hpp"
 #include "domain/scheduler.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/pv_time.hpp"
+#include "kernel/softirq.hpp"
 
 namespace hv {
 namespace {
@@ -88,16 +91,24 @@ void toggle_guest_mode(Vcpu& v) {
 }
 
 void context_switch(PerCpu& cpu, Vcpu* prev, Vcpu* next) {
-    if (prev != nullptr)
+    if (prev != nullptr) {
         save(*prev);
+        prev->loaded_on.store(-1, std::memory_order_release);
+    }
     cpu.current = next;
     if (next == nullptr) {
         arch::paging_activate();
         return;
     }
+    // It may still be in the middle of being saved by the CPU it last ran on.
+    while (next->loaded_on.load(std::memory_order_acquire) != -1)
+        cpu_relax();
+    next->loaded_on.store(static_cast<int>(cpu.id), std::memory_order_relaxed);
     next->processor.store(cpu.id);
+    gdt_load_guest(cpu, *next);
     load(*next);
     pv_time_update(*next);
+    runstate_publish(*next);
 }
 
 }  // namespace hv
@@ -107,6 +118,7 @@ extern "C" void hv_exit_to_guest_work() {
     PerCpu& cpu = this_cpu();
     for (;;) {
         arch::irq_disable();
+        softirq_run();
         Vcpu* current = cpu.current;
         if (cpu.need_resched || current == nullptr || !sched_runnable(*current)) {
             Vcpu* next = sched_pick_next(cpu);

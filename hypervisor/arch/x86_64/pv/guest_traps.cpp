@@ -10,8 +10,8 @@
 namespace hv {
 namespace {
 
-constexpr uint8_t kDebug = 1, kNmi = 2, kBreakpoint = 3, kOverflow = 4, kInvalidOpcode = 6, kGeneralProtection = 13,
-                  kPageFault = 14;
+constexpr uint8_t kDebug = 1, kNmi = 2, kBreakpoint = 3, kOverflow = 4, kInvalidOpcode = 6, kDeviceNotAvailable = 7,
+                  kGeneralProtection = 13, kPageFault = 14, kInt80 = 0x80;
 constexpr uint32_t kPfPresent = 1, kPfWrite = 2;
 constexpr unsigned kVmassistWritablePagetables = 2;
 
@@ -54,11 +54,32 @@ void pv_guest_exception(arch::CpuRegs& frame) {
         return;
     case kNmi:
         return;  // host NMIs are not forwarded to guests
+    case kDeviceNotAvailable:
+        // The guest set its virtual CR0.TS: deliver #NM and clear TS, as Xen does.
+        v.pv.virtual_ts = false;
+        load_guest_ts(v);
+        bounce_exception(v, frame, vector, 0);
+        return;
     case kDebug:
     default:
         bounce_exception(v, frame, vector, frame.error_code);
         return;
     }
+}
+
+void pv_guest_int80(arch::CpuRegs& frame) {
+    Vcpu* current = this_cpu().current;
+    if (current == nullptr)
+        return;
+    Vcpu& v = *current;
+    // Xen's fast path: a registered 0x80 handler gets the event whatever its DPL;
+    // without one the `int` is refused with #GP, pointing at the instruction.
+    if (v.pv.trap_table[kInt80].address != 0) {
+        bounce_exception(v, frame, kInt80, 0, pv::EventKind::SoftwareInterrupt);
+        return;
+    }
+    frame.rip -= 2;
+    bounce_exception(v, frame, kGeneralProtection, (kInt80 << 3) | 2);
 }
 
 }  // namespace hv

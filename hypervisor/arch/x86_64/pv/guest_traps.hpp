@@ -11,6 +11,8 @@ namespace hv {
 class Vcpu;
 
 void pv_guest_exception(arch::CpuRegs& frame);
+// `int $0x80` from ring 3 (a DPL-3 gate, as Xen has for it).
+void pv_guest_int80(arch::CpuRegs& frame);
 
 // Emulation (emulate.cpp). Each returns true if it handled the fault (frame updated).
 bool emulate_privileged_op(Vcpu& v, arch::CpuRegs& frame);

@@ -12,6 +12,7 @@
 #include "arch/x86_64/layout.hpp"
 #include "arch/x86_64/msr.hpp"
 #include "arch/x86_64/paging.hpp"
+#include "arch/x86_64/pv/gdt.hpp"
 #include "arch/x86_64/pv/pv_cpu.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/percpu.hpp"
@@ -98,6 +99,7 @@ void pv_cpu_init(PerCpu& cpu) {
     if (xsave)
         asm volatile("xsetbv" : : "c"(0), "a"(3), "d"(0));
     asm volatile("clts; fninit");
+    gdt_window_init(cpu);
 }
 
 }  // namespace hv::arch

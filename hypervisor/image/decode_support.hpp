@@ -1,6 +1,7 @@
-// Little/big-endian loads and stores on byte pointers, for decoders of untrusted images.
-// They never assume alignment; bounds are the caller's business (every caller checks the
-// span first, these helpers only assemble bytes).
+// Helpers shared by the image decoders: little/big-endian loads and stores on byte
+// pointers (never assuming alignment; bounds are checked by the caller before it calls
+// them), an overflow-free range check, and the "set the reason, return the status" idiom
+// every decoder uses for its `const char** why` out-parameter (why may be null).
 #pragma once
 
 #include <cstddef>

@@ -1,0 +1,18 @@
+// Work that interrupt handlers defer to a safe point. Interrupt handlers may not take
+// locks that hypercalls take with interrupts enabled (event channels, page types), so a
+// timer that must raise a guest VIRQ queues it here; the queue is drained on the way
+// back to a guest and in the idle loop, with interrupts off and no lock held.
+#pragma once
+
+#include <cstdint>
+
+namespace hv {
+
+class Vcpu;
+
+// From interrupt context on this CPU: raise `virq` on `v` at the next safe point.
+void softirq_raise_virq(Vcpu& v, uint32_t virq);
+// Drains this CPU's queue (interrupts disabled).
+void softirq_run();
+
+}  // namespace hv
