@@ -5,7 +5,6 @@
 
 namespace hv {
 
-HV_HYPERCALL(grant_table_op) { return to_guest_errno(Status::NotSupported); }
 HV_HYPERCALL(platform_op) { return to_guest_errno(Status::NotSupported); }
 
 }  // namespace hv

@@ -50,7 +50,7 @@
 // Status codes, measured against Xen 4.17 (the PV test guest compares us with real Xen):
 //   situation                                                        Xen        Status here
 //   present entry with a disallowed flag (PSE/G/PWT/PCD at L2-L4,    -EINVAL    InvalidArgument
-//     bit 62 or non-io-capable cache attributes at L1)
+//     non-io-capable cache attributes at L1; bit 62 is allowed as release Xen does)
 //   L1 maps a RAM frame that is free, hypervisor-held, or owned by   -EBUSY     Busy
 //     someone other than the page owner (get_page_from_l1e)
 //   L1 maps writable a frame that has a table/SegDesc type          -EBUSY     Busy
@@ -82,6 +82,7 @@
 #include "memory/frame.hpp"
 #include "pv/frame_access.hpp"
 #include "pv/pte_rules.hpp"
+#include "seam/panic.hpp"
 
 namespace hv::pv {
 
@@ -183,8 +184,16 @@ private:
                         uint16_t page_owner, bool preserve_ad);
 
     TicketLock& lock_for(uint16_t domain) { return locks_[domain % kLockStripes]; }
-    FrameInfo& frame(Pfn mfn) { return frames_[mfn]; }
-    const FrameInfo& frame(Pfn mfn) const { return frames_[mfn]; }
+    // Every frame reached here has a FrameInfo by construction; checked anyway, since a broken invariant
+    // would otherwise become a write outside the frame table.
+    FrameInfo& frame(Pfn mfn) {
+        HV_ASSERT(mfn < frames_.size());
+        return frames_[mfn];
+    }
+    const FrameInfo& frame(Pfn mfn) const {
+        HV_ASSERT(mfn < frames_.size());
+        return frames_[mfn];
+    }
 
     std::span<FrameInfo> frames_;
     FrameAccess& access_;

@@ -17,7 +17,9 @@ constexpr uint64_t kBaseAllowed = pte::kPresent | pte::kWritable | pte::kUser | 
 uint64_t disallowed_flags(unsigned level, bool io_capable) {
     uint64_t disallowed = kFlagBits & ~kBaseAllowed;
     if (level == 1) {
-        disallowed = (disallowed | pte::kGrantMapping) & ~pte::kGlobal;
+        // Bit 62 (Xen's _PAGE_GNTTAB) is refused only by debug builds of Xen; release
+        // builds, the reference, let guests use it like the other spare bits.
+        disallowed &= ~pte::kGlobal;
         if (io_capable)
             disallowed &= ~pte::kCacheAttributes;
     }

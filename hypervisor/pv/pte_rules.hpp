@@ -7,7 +7,7 @@
 //  - L2/L3/L4 entries carry only P, RW, US, A, D, AVL, bits 52-62 and NX: no large pages (PSE), no
 //    global bit, no cache attributes;
 //  - L1 entries carry those plus G; cache attributes (PWT, PCD, PAT) only for I/O-capable domains;
-//    never bit 62 (reserved for grant mappings the grant code installs itself);
+//    bit 62 too (release Xen has no _PAGE_GNTTAB marker);
 //  - after adjust_entry(): every present entry has US (the PV kernel runs at CPL3); an L1 kernel-only
 //    entry is marked kGuestKernel and is not global, a user L1 entry is global; L4 entries have A.
 #pragma once
@@ -35,7 +35,7 @@ inline constexpr uint64_t kAvailableHigh = 0x7ffull << 52;  // software bits 52-
 inline constexpr uint64_t kNoExecute = 1ull << 63;
 inline constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;  // bits 12-51
 // Xen's software markers inside the high AVL bits: "guest-kernel-only L1 mapping" (bit 52) and "grant
-// mapping" (bit 62). A guest may set bit 52 itself; bit 62 is refused in L1 entries.
+// mapping" (bit 62). A guest may set bits 52 and 62 itself, as release Xen allows.
 inline constexpr uint64_t kGuestKernel = 1ull << 52;
 inline constexpr uint64_t kGrantMapping = 1ull << 62;
 inline constexpr uint64_t kCacheAttributes = kPat | kCacheDisable | kWriteThrough;
