@@ -10,7 +10,7 @@ set(HV_FREESTANDING_CXX_FLAGS
   -fno-asynchronous-unwind-tables -fno-stack-protector -fno-strict-aliasing
   -mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx -mno-80387
   -fpie -mcmodel=small -fvisibility=hidden -fno-omit-frame-pointer
-  -fno-use-cxa-atexit -include ${CMAKE_SOURCE_DIR}/cmake/hidden_visibility.h
+  -include ${CMAKE_SOURCE_DIR}/cmake/hidden_visibility.h
 )
 set(HV_FREESTANDING_DEFINES
   HV_KERNEL=1

@@ -23,6 +23,7 @@ HV_HYPERCALL(iret) {
         crash_domain(v, frame, "iret to user mode without a user page table");
         return kNoReturnValue;
     }
+    v.nmi_masked = false;  // the end of an NMI handler (harmless otherwise), as Xen's iret does
     if (outcome->enter_user_mode)
         toggle_guest_mode(v);
     frame = outcome->regs;

@@ -77,6 +77,21 @@ HV_HYPERCALL(memory_op) {
             return static_cast<int64_t>((*d)->max_pages == ~0ull ? 0xffffffffull : (*d)->max_pages);
         return static_cast<int64_t>((*d)->tot_pages - 1);  // PV: the p2m is the guest's; Xen reports its size
     }
+    case MemoryOp::machphys_mfn_list: {
+        // The MFNs of the M2P table's 2 MiB chunks, for tools that map it themselves.
+        GuestInOut<xen::MachphysMfnList> uop(arg);
+        xen::MachphysMfnList list;
+        if (Status s = uop.read(list); s != Status::Ok)
+            return to_guest_errno(s);
+        GuestOut<uint64_t> out(list.extent_start);
+        const uint64_t chunks = m2p_chunk_count();
+        uint32_t i = 0;
+        for (; i < list.max_extents && i < chunks; ++i)
+            if (Status s = out.write(i, m2p_chunk_mfn(i)); s != Status::Ok)
+                return to_guest_errno(s);
+        list.nr_extents = i;
+        return to_guest_errno(uop.write(list));
+    }
     case MemoryOp::memory_map:
         return to_guest_errno(Status::NotSupported);  // no toolstack-set map: Xen says -ENOSYS too
     case MemoryOp::machine_memory_map:

@@ -172,10 +172,18 @@ HV_HYPERCALL(set_segment_base) {
     return to_guest_errno(Status::InvalidArgument);
 }
 
+// Debug registers (Xen's set_debugreg): DR0-3 must hold guest addresses; DR4/DR5 alias
+// DR6/DR7 unless the guest set CR4.DE; reserved bits are forced; DR7.GD and I/O
+// breakpoints without CR4.DE are refused. Values reach the hardware while the vCPU runs.
 HV_HYPERCALL(set_debugreg) {
-    PvVcpuState& s = ctx.vcpu().pv;
-    const uint64_t reg = args.a[0];
+    Vcpu& v = ctx.vcpu();
+    PvVcpuState& s = v.pv;
+    uint64_t reg = args.a[0];
     uint64_t value = args.a[1];
+    constexpr uint64_t kCr4De = 1u << 3;
+    const bool de = s.virtual_cr4 & kCr4De;
+    if ((reg == 4 || reg == 5) && !de)
+        reg += 2;
     switch (reg) {
     case 0:
     case 1:
@@ -185,27 +193,38 @@ HV_HYPERCALL(set_debugreg) {
             return to_guest_errno(Status::Permission);
         break;
     case 6:
-        value = (value & 0x0000e00f) | 0xffff0ff0;  // reserved bits read as 1 (SDM 17.2.3)
-        break;
-    case 7:
         if (value >> 32)
-            return to_guest_errno(Status::Permission);
-        value = (value & ~0x0000dc00ull) | 0x400;  // GD and reserved bits clear, bit 10 set
+            return to_guest_errno(Status::InvalidArgument);
+        value = (value & ~0x1000ull) | 0xffff0ff0ull;  // bit 12 reads 0, bits 4-11 and 16-31 read 1
         break;
-    default:
-        return to_guest_errno(Status::InvalidArgument);
+    case 7: {
+        if (value >> 32)
+            return to_guest_errno(Status::InvalidArgument);
+        value = (value & ~0xd800ull) | 0x400ull;  // bits 11, 12, 14, 15 read 0; bit 10 reads 1
+        if (value & (1u << 13))
+            return to_guest_errno(Status::Permission);  // general detect is the hypervisor's
+        for (unsigned i = 16; i < 32; i += 4)
+            if (((value >> i) & 3) == 2 && !de)
+                return to_guest_errno(Status::Permission);  // I/O breakpoints need CR4.DE
+        break;
     }
-    // Recorded for get_debugreg and context switches; hardware breakpoints for guests are
-    // not armed yet (docs/abi-compatibility.md).
+    default:
+        return to_guest_errno(Status::NoDevice);
+    }
     s.debugreg[reg] = value;
+    load_guest_debugregs(v);
     return 0;
 }
 
 HV_HYPERCALL(get_debugreg) {
-    const uint64_t reg = args.a[0];
+    uint64_t reg = args.a[0];
+    const PvVcpuState& s = ctx.vcpu().pv;
+    constexpr uint64_t kCr4De = 1u << 3;
+    if ((reg == 4 || reg == 5) && !(s.virtual_cr4 & kCr4De))
+        reg += 2;
     if (reg > 7 || reg == 4 || reg == 5)
-        return to_guest_errno(Status::InvalidArgument);
-    return static_cast<int64_t>(ctx.vcpu().pv.debugreg[reg]);
+        return to_guest_errno(Status::NoDevice);
+    return static_cast<int64_t>(s.debugreg[reg]);
 }
 
 }  // namespace hv

@@ -10,6 +10,7 @@
 #include "hypercall/handlers.hpp"
 #include "hypercall/public/hypercalls.hpp"
 #include "hypercall/public/vcpu.hpp"
+#include "kernel/percpu.hpp"
 #include "kernel/pv_time.hpp"
 #include "kernel/time.hpp"
 
@@ -115,10 +116,28 @@ HV_HYPERCALL(vcpu_op) {
     case VcpuOp::send_nmi:
         if (arg != 0)
             return to_guest_errno(Status::InvalidArgument);
-        return to_guest_errno(Status::NotSupported);  // virtual NMIs: not offered yet
-    case VcpuOp::register_vcpu_time_memory_area:
-    case VcpuOp::get_physid:
-        return to_guest_errno(Status::NotSupported);
+        if (!v.nmi_pending.exchange(true))
+            sched_wake(v);  // delivered on its next way back to the guest
+        return 0;
+    case VcpuOp::register_vcpu_time_memory_area: {
+        xen::VcpuRegisterMemoryArea area;
+        if (Status s = GuestIn<xen::VcpuRegisterMemoryArea>(arg).read(area); s != Status::Ok)
+            return to_guest_errno(s);
+        if (!guest_range_ok(area.addr, sizeof(xen::VcpuTimeInfo)))
+            return to_guest_errno(Status::Fault);
+        v.time_area = area.addr;
+        pv_time_update(v);
+        return 0;
+    }
+    case VcpuOp::get_physid: {
+        // Only meaningful for the hardware domain's vCPU n on physical CPU n (Xen: a
+        // vCPU pinned to one CPU); the id is APIC id | ACPI id << 32.
+        PerCpu* cpu = ctx.domain().privileged() ? cpu_by_id(v.id()) : nullptr;
+        if (cpu == nullptr)
+            return to_guest_errno(Status::InvalidArgument);
+        const xen::VcpuGetPhysid id{static_cast<uint64_t>(cpu->apic_id) | (static_cast<uint64_t>(cpu->apic_id) << 32)};
+        return to_guest_errno(GuestOut<xen::VcpuGetPhysid>(arg).write(id));
+    }
     }
     return to_guest_errno(Status::NotSupported);
 }

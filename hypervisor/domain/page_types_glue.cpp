@@ -25,20 +25,22 @@ Pfn physical_frame_limit() {
     return limit;
 }
 
+bool is_ram_frame(Pfn mfn) { return mfn < max_pfn() && mfn >= kFirstMiBFrames && !(frame_info(mfn).flags & kFrameNotRam); }
+
 class KernelFrameAccess final : public pv::FrameAccess {
 public:
     uint64_t* table(Pfn mfn) override { return static_cast<uint64_t*>(layout::phys_to_virt(mfn << kPageShift)); }
-    // Reference-counted RAM: every frame with a FrameInfo except the first MiB, which
-    // (as Xen's dom_io owns it) is firmware territory the hardware domain maps as I/O.
-    bool is_ram(Pfn mfn) const override { return mfn < max_pfn() && mfn >= kFirstMiBFrames; }
+    // Reference-counted RAM: E820 RAM above the first MiB (which Xen's dom_io owns, so
+    // the hardware domain maps it as I/O), including the hypervisor's own memory.
+    bool is_ram(Pfn mfn) const override { return is_ram_frame(mfn); }
     // Xen's default iomem permission for the hardware domain: everything the CPU can
     // address except the interrupt controllers the hypervisor owns.
     bool io_allowed(uint16_t domain, Pfn mfn) const override {
         if (domain != 0 || mfn >= physical_frame_limit())
             return false;
-        if (mfn >= max_pfn() || mfn < kFirstMiBFrames)
-            return !(mfn == kIoApicFrame || (mfn >= kLocalApicFirst && mfn < kLocalApicEnd));
-        return false;
+        if (is_ram_frame(mfn))
+            return false;
+        return !(mfn == kIoApicFrame || (mfn >= kLocalApicFirst && mfn < kLocalApicEnd));
     }
     bool io_capable(uint16_t domain) const override { return domain == 0; }
     bool mmio_read_only(Pfn) const override { return false; }

@@ -88,6 +88,8 @@ public:
     PvVcpuState pv;
 
     std::atomic<bool> online{false};
+    std::atomic<bool> nmi_pending{false};  // VCPUOP_send_nmi, delivered on the way back in
+    bool nmi_masked = false;               // an NMI handler runs until its iret
     bool initialised = false;
     bool vcpu_info_registered = false;    // VCPUOP_register_vcpu_info done (once only)             // has a context (built, or VCPUOP_initialise)
     std::atomic<bool> blocked{false};     // SCHEDOP_block: waiting for an event
@@ -104,6 +106,7 @@ public:
     Timer poll_timer;
     uint64_t periodic_period_ns = 0;
     uint64_t runstate_area = 0;           // guest VA of vcpu_runstate_info, 0 = none
+    uint64_t time_area = 0;               // guest VA of a secondary vcpu_time_info, 0 = none
 
 private:
     Domain& domain_;

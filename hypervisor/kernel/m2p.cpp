@@ -40,4 +40,7 @@ uint64_t m2p_get(Pfn mfn) { return mfn < entries ? __atomic_load_n(&table[mfn], 
 
 uint64_t m2p_max_mfn() { return entries - 1; }
 
+uint64_t m2p_chunk_count() { return (entries * sizeof(uint64_t) + (2ull << 20) - 1) >> 21; }
+Pfn m2p_chunk_mfn(uint64_t chunk) { return (layout::virt_to_phys(table) >> kPageShift) + chunk * 512; }
+
 }  // namespace hv

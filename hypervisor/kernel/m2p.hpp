@@ -18,5 +18,8 @@ void m2p_init();  // after memory_init
 void m2p_set(Pfn mfn, uint64_t pfn);
 uint64_t m2p_get(Pfn mfn);
 uint64_t m2p_max_mfn();  // highest MFN the table covers
+// The table as 2 MiB chunks of machine memory (XENMEM_machphys_mfn_list).
+uint64_t m2p_chunk_count();
+Pfn m2p_chunk_mfn(uint64_t chunk);
 
 }  // namespace hv

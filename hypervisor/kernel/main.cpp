@@ -4,6 +4,7 @@
 
 #include "acpi/tables.hpp"
 #include "arch/x86_64/apic.hpp"
+#include "arch/x86_64/ioapic.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/layout.hpp"
@@ -125,9 +126,12 @@ void discover_cpus() {
     madt = *parsed;
     LOG_INFO("acpi: MADT: %zu CPUs, %zu IOAPICs, local APIC at %#llx", madt.cpu_count, madt.ioapic_count,
              static_cast<unsigned long long>(madt.lapic_address));
-    for (size_t i = 0; i < madt.ioapic_count; ++i)
+    for (size_t i = 0; i < madt.ioapic_count; ++i) {
         LOG_INFO("acpi:   IOAPIC id %u at %#llx, GSI base %u", madt.ioapics[i].id,
                  static_cast<unsigned long long>(madt.ioapics[i].address), madt.ioapics[i].gsi_base);
+        if (arch::ioapic_register(madt.ioapics[i].address, madt.ioapics[i].gsi_base) != Status::Ok)
+            LOG_WARN("acpi: cannot map the IOAPIC at %#llx", static_cast<unsigned long long>(madt.ioapics[i].address));
+    }
 }
 
 }  // namespace

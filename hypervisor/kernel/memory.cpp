@@ -125,8 +125,13 @@ void memory_init(const mb2::BootInfo& info, uint64_t info_phys) {
     if (!table_pa.ok())
         panic("memory: no room for a %llu KiB frame table", static_cast<unsigned long long>(table_bytes >> 10));
     frame_table = static_cast<FrameInfo*>(layout::phys_to_virt(*table_pa));
-    for (uint64_t pfn = 0; pfn < frame_count; ++pfn)
+    for (uint64_t pfn = 0; pfn < frame_count; ++pfn) {
         new (&frame_table[pfn]) FrameInfo{};
+        frame_table[pfn].flags = kFrameNotRam;
+    }
+    for (const PhysRange& r : ram.usable())
+        for (uint64_t pfn = r.base >> kPageShift; pfn < (r.end >> kPageShift); ++pfn)
+            frame_table[pfn].flags = 0;
     for (const PhysRange& r : ram.usable())
         ram_frames += (r.end - r.base) >> kPageShift;
 

@@ -4,7 +4,9 @@
 #include "arch/x86_64/rtc.hpp"
 #include "domain/domain.hpp"
 #include "kernel/log.hpp"
+#include "kernel/percpu.hpp"
 #include "kernel/time.hpp"
+#include "seam/guest_memory.hpp"
 
 namespace hv {
 namespace {
@@ -37,6 +39,12 @@ void pv_time_update(Vcpu& v) {
     t.flags = 0;  // Xen 4.17 under TCG does not claim a stable TSC either
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&t.version, t.version + 1, __ATOMIC_RELEASE);
+    // The secondary copy (VCPUOP_register_vcpu_time_memory_area) lives at a guest VA:
+    // only written while v's page tables are loaded, i.e. v runs here.
+    if (v.time_area != 0 && this_cpu().current == &v) {
+        xen::VcpuTimeInfo copy = t;
+        (void)copy_to_guest(v.time_area, &copy, sizeof(copy));
+    }
 }
 
 void pv_wallclock_update(Domain& d) {

@@ -59,7 +59,6 @@ size_t strlen(const char* s) {
 
 void __cxa_pure_virtual() { hv::panic("pure virtual function called"); }
 // Global destructors never run: the hypervisor does not exit.
-int atexit(void (*)()) { return 0; }
 int __cxa_atexit(void (*)(void*), void*, void*) { return 0; }
 void* __dso_handle = nullptr;
 

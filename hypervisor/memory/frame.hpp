@@ -29,6 +29,7 @@ enum FrameFlag : uint8_t {
     kFrameFree = 1u << 0,
     kFrameDirty = 1u << 1,
     kFrameReserved = 1u << 2,
+    kFrameNotRam = 1u << 3,  // below the top of RAM but not RAM (firmware, PCI hole): set once at boot
 };
 
 struct FrameInfo {

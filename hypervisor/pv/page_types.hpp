@@ -56,8 +56,7 @@
 //   L1 maps writable a frame that has a table/SegDesc type          -EBUSY     Busy
 //   L1 maps non-RAM without I/O permission                           -EPERM     Permission
 //     (the all-ones frame number: -EINVAL)                           -EINVAL    InvalidArgument
-//   L1 maps a hypervisor page with non-WB cache attributes           -EACCES    Permission (TODO(status):
-//                                                                               Status has no EACCES)
+//   L1 maps a hypervisor page with non-WB cache attributes           -EACCES    AccessDenied
 //   L2-L4 entry names a frame not owned by the table owner / MMIO,  -EINVAL    InvalidArgument
 //     the wrong type, or a writable/unvalidated linear target
 //   nested validation failure (e.g. pin L4 over an L1 with a         the nested code, propagated

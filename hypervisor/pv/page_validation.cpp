@@ -74,7 +74,7 @@ Status PageTypes::take_l1_refs(uint64_t entry, uint16_t table_owner, uint16_t pa
         if (writable)
             put_type_held(target, kNoParent);
         drop_ref(target);
-        return Status::Permission;  // Xen: -EACCES
+        return Status::AccessDenied;  // Xen: -EACCES
     }
     return Status::Ok;
 }

@@ -587,7 +587,7 @@ TEST_F(PageTypesTest, HypervisorPagesSharedWithTheGuest) {
     m.io_permissions[kDomU] = {};
     const auto before = snapshot(m);
     EXPECT_EQ(t.update_entry(l1, 1, make_entry(shared, kDataFlags | pte::kCacheDisable), kDomU, false),
-              Status::Permission)
+              Status::AccessDenied)
         << "Xen -EACCES: no cache attributes on hypervisor pages";
     EXPECT_EQ(snapshot(m), before);
     expect_audit();

@@ -42,6 +42,8 @@ GUEST_TEST(callback_op_register_unknown_type) {
 GUEST_TEST(callback_op_register_and_unregister_nmi) {
     EXPECT_EQ(register_callback(xen::raw(xen::CallbackType::nmi), address_of(&guest_event_callback)), 0);
     EXPECT_EQ(unregister_callback(xen::raw(xen::CallbackType::nmi)), 0);
+    // The NMI callback is trap-table vector 2: unregistering cleared our handler.
+    EXPECT_EQ(install_trap_table(), 0);
 }
 
 GUEST_TEST(callback_op_unregister_only_nmi) {

@@ -149,6 +149,27 @@ GUEST_TEST(msr_pat_is_xen_fixed_value) {
     EXPECT_EQ(value, xen_pat);
 }
 
+GUEST_TEST(msr_apic_base) {
+    uint64_t value = 0;
+    ASSERT_TRUE(try_rdmsr(0x1b, &value));
+    EXPECT_EQ(value, 0xfee00900u);  // enabled, BSP
+}
+
+GUEST_TEST(msr_efer_long_mode) {
+    uint64_t value = 0;
+    ASSERT_TRUE(try_rdmsr(0xc0000080, &value));
+    EXPECT_EQ(value & 0x500, 0x500u);  // LME | LMA
+    EXPECT_TRUE(try_wrmsr(0xc0000080, value));  // writing the same value is allowed
+    GUEST_NOTE("efer=%#llx", static_cast<unsigned long long>(value));
+}
+
+GUEST_TEST(msr_unknown_write) {
+    TrapRecord trap{};
+    EXPECT_FALSE(try_wrmsr(0x12345678, 1, &trap));
+    EXPECT_EQ(trap.vector, vector_gp);
+    EXPECT_EQ(trap.rip, g_site);
+}
+
 // --- control registers -------------------------------------------------------------------
 
 GUEST_TEST(cr0_read_is_emulated) {
@@ -171,6 +192,92 @@ GUEST_TEST(cr4_read_is_emulated) {
     ASSERT_TRUE(try_read_cr(4, &cr4));
     EXPECT_NE(cr4 & (1u << 5), 0u);  // PAE
     GUEST_NOTE("cr4=%#llx", static_cast<unsigned long long>(cr4));
+}
+
+GUEST_TEST(cr4_write_of_same_value) {
+    uint64_t cr4 = 0;
+    ASSERT_TRUE(try_read_cr(4, &cr4));
+    g_segment_probe = cr4;
+    TrapRecord trap{};
+    EXPECT_FALSE(catch_trap([] { asm volatile("mov %0, %%cr4" : : "r"(g_segment_probe)); }, &trap));
+}
+
+GUEST_TEST(clts_clears_virtual_ts) {
+    ASSERT_EQ(fpu_taskswitch(1), 0);
+    TrapRecord trap{};
+    EXPECT_FALSE(catch_trap([] { asm volatile("clts"); }, &trap));
+    uint64_t cr0 = ~0ull;
+    EXPECT_TRUE(try_read_cr(0, &cr0));
+    EXPECT_EQ(cr0 & cr0_ts, 0u);
+    EXPECT_EQ(fpu_taskswitch(0), 0);
+}
+
+GUEST_TEST(wbinvd_is_emulated_for_dom0) {
+    TrapRecord trap{};
+    EXPECT_FALSE(catch_trap([] { asm volatile("wbinvd"); }, &trap));
+}
+
+GUEST_TEST(xsetbv_is_emulated) {
+    // Linux turns on CR4.OSXSAVE (an emulated CR4 write) and then sets XCR0 with xsetbv,
+    // which traps at CPL 3 and is emulated against the policy.
+    uint32_t lo, hi;
+    asm volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+    EXPECT_EQ(lo & 3, 3u);  // x87 | SSE
+    uint64_t cr4 = 0;
+    ASSERT_TRUE(try_read_cr(4, &cr4));
+    const uint64_t osxsave = 1u << 18;
+    g_segment_probe = cr4 | osxsave;
+    TrapRecord trap{};
+    ASSERT_FALSE(catch_trap([] { asm volatile("mov %0, %%cr4" : : "r"(g_segment_probe)); }, &trap));
+    uint64_t cr4_now = 0;
+    EXPECT_TRUE(try_read_cr(4, &cr4_now));
+    EXPECT_NE(cr4_now & osxsave, 0u);
+    g_segment_probe = lo;
+    EXPECT_FALSE(catch_trap(
+        [] { asm volatile("xsetbv" : : "a"(static_cast<uint32_t>(g_segment_probe)), "d"(0), "c"(0)); }, &trap));
+    // XCR0 without x87 is invalid: #GP for the guest.
+    EXPECT_TRUE(catch_trap([] { asm volatile("xsetbv" : : "a"(2), "d"(0), "c"(0)); }, &trap));
+    EXPECT_EQ(trap.vector, vector_gp);
+    g_segment_probe = cr4;
+    EXPECT_FALSE(catch_trap([] { asm volatile("mov %0, %%cr4" : : "r"(g_segment_probe)); }, &trap));
+    GUEST_NOTE("xcr0=%#x cr4=%#llx", lo, static_cast<unsigned long long>(cr4_now));
+}
+
+GUEST_TEST(hlt_in_guest_kernel) {
+    TrapRecord trap{};
+    const bool trapped = catch_trap([] { asm volatile("hlt"); }, &trap);
+    EXPECT_TRUE(trapped);
+    EXPECT_EQ(trap.vector, vector_gp);
+}
+
+GUEST_TEST(trap_divide_error) {
+    TrapRecord trap{};
+    ASSERT_TRUE(catch_trap(
+        [] {
+            asm volatile("lea 1f(%%rip), %%r11; mov %%r11, %0; xor %%ecx, %%ecx; mov $1, %%eax; xor %%edx, %%edx; 1: div %%rcx"
+                         : "=m"(g_site)
+                         :
+                         : "r11", "rax", "rcx", "rdx");
+        },
+        &trap));
+    EXPECT_EQ(trap.vector, vector_de);
+    EXPECT_EQ(trap.rip, g_site);
+}
+
+GUEST_TEST(trap_non_canonical_access_is_general_protection) {
+    TrapRecord trap{};
+    ASSERT_TRUE(catch_trap(
+        [] {
+            uint64_t value;
+            asm volatile("lea 1f(%%rip), %%r11; mov %%r11, %1; 1: mov (%2), %0"
+                         : "=r"(value), "=m"(g_site)
+                         : "r"(0x8000000000001000ull)
+                         : "r11", "memory");
+        },
+        &trap));
+    EXPECT_EQ(trap.vector, vector_gp);
+    EXPECT_EQ(trap.error_code, 0u);
+    EXPECT_EQ(trap.rip, g_site);
 }
 
 // --- virtual IOPL: cli/sti ------------------------------------------------------------------

@@ -131,7 +131,122 @@ GUEST_TEST(event_channel_send_to_self_ipi) {
     vcpu_info()->evtchn_upcall_mask = 1;
     EXPECT_EQ(event_stats().upcalls, 1u);
     EXPECT_TRUE(event_seen(port));
+    // The upcall frame: guest kernel CS (RPL 0), the saved mask 0 above it, IF set; the
+    // callback was registered with CALLBACKF_mask_events, so it ran masked.
+    EXPECT_EQ(last_upcall().cs & 0xffff, xen::flat_kernel_cs & ~3u);
+    EXPECT_EQ((last_upcall().cs >> 32) & 0xff, 0u);
+    EXPECT_NE(last_upcall().rflags & (1u << 9), 0u);
+    EXPECT_EQ(last_upcall_mask(), 1u);
     clear_port_pending(port);
     set_port_mask(port, true);
     EXPECT_EQ(close_port(port), 0);
+}
+
+GUEST_TEST(event_channel_unmask_hypercall_reraises_pending) {
+    // A port that became pending while masked: EVTCHNOP_unmask clears the mask and, as
+    // the port is pending, raises the selector and the upcall flag.
+    ASSERT_NE(shared_info(), nullptr);
+    xen::EventChannelBindIpi bind{0, 0};
+    ASSERT_EQ(event_channel_op(xen::EventChannelOp::bind_ipi, &bind), 0);
+    const uint32_t port = bind.port;
+    quiesce();
+    clear_port_pending(port);
+    set_port_mask(port, true);
+    xen::EventChannelSend send{port};
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::send, &send), 0);
+    EXPECT_TRUE(port_pending(port));
+    EXPECT_EQ(vcpu_info()->evtchn_upcall_pending, 0u);
+    xen::EventChannelUnmask unmask{port};
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::unmask, &unmask), 0);
+    EXPECT_EQ(vcpu_info()->evtchn_upcall_pending, 1u);
+    EXPECT_NE(vcpu_info()->evtchn_pending_sel & (1ull << (port / 64)), 0u);
+    quiesce();
+    clear_port_pending(port);
+    set_port_mask(port, true);
+    EXPECT_EQ(close_port(port), 0);
+}
+
+GUEST_TEST(event_channel_status_of_virq_port) {
+    uint32_t port = 0;
+    ASSERT_EQ(bind_timer_virq(&port), 0);
+    xen::EventChannelStatus status{};
+    status.dom = xen::domid_self;
+    status.port = port;
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::status, &status), 0);
+    EXPECT_EQ(status.status, xen::raw(xen::EventChannelState::virq));
+    EXPECT_EQ(status.vcpu, 0u);
+    EXPECT_EQ(status.u.virq, xen::raw(xen::Virq::timer));
+    EXPECT_EQ(close_port(port), 0);
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::status, &status), 0);
+    EXPECT_EQ(status.status, xen::raw(xen::EventChannelState::closed));
+}
+
+GUEST_TEST(event_channel_loopback_interdomain) {
+    // What dom0's xenstore set-up does: an unbound port for ourselves, then the other
+    // end bound to it; a send on one end marks the other pending.
+    xen::EventChannelAllocUnbound alloc{xen::domid_self, xen::domid_self, 0};
+    ASSERT_EQ(event_channel_op(xen::EventChannelOp::alloc_unbound, &alloc), 0);
+    xen::EventChannelBindInterdomain bind{xen::domid_self, 0, alloc.port, 0};
+    ASSERT_EQ(event_channel_op(xen::EventChannelOp::bind_interdomain, &bind), 0);
+    EXPECT_NE(bind.local_port, alloc.port);
+    quiesce();
+    set_port_mask(alloc.port, true);
+    set_port_mask(bind.local_port, true);
+    clear_port_pending(alloc.port);
+    clear_port_pending(bind.local_port);
+    xen::EventChannelSend send{bind.local_port};
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::send, &send), 0);
+    EXPECT_TRUE(port_pending(alloc.port));
+    EXPECT_FALSE(port_pending(bind.local_port));
+    xen::EventChannelStatus status{};
+    status.dom = xen::domid_self;
+    status.port = alloc.port;
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::status, &status), 0);
+    EXPECT_EQ(status.status, xen::raw(xen::EventChannelState::interdomain));
+    EXPECT_EQ(status.u.interdomain.port, bind.local_port);
+    clear_port_pending(alloc.port);
+    EXPECT_EQ(close_port(bind.local_port), 0);
+    EXPECT_EQ(close_port(alloc.port), 0);
+}
+
+GUEST_TEST(event_channel_bind_vcpu_missing) {
+    xen::EventChannelBindIpi bind{0, 0};
+    ASSERT_EQ(event_channel_op(xen::EventChannelOp::bind_ipi, &bind), 0);
+    xen::EventChannelBindVcpu move{bind.port, 1};
+    EXPECT_ERRNO(event_channel_op(xen::EventChannelOp::bind_vcpu, &move), enoent);
+    EXPECT_EQ(close_port(bind.port), 0);
+}
+
+GUEST_TEST(sched_op_poll_times_out) {
+    ASSERT_NE(shared_info(), nullptr);
+    xen::EventChannelBindIpi bind{0, 0};
+    ASSERT_EQ(event_channel_op(xen::EventChannelOp::bind_ipi, &bind), 0);
+    static xen::EventChannelPort ports[1];
+    ports[0] = bind.port;
+    quiesce();
+    clear_port_pending(bind.port);
+    set_port_mask(bind.port, true);
+    const uint64_t now = system_time_ns();
+    xen::SchedPoll poll{reinterpret_cast<uint64_t>(ports), 1, 0, now + one_ms};
+    EXPECT_EQ(sched_op(xen::SchedOp::poll, &poll), 0);
+    EXPECT_GE(system_time_ns(), now + one_ms);
+    // A pending port ends the poll at once.
+    xen::EventChannelSend send{bind.port};
+    EXPECT_EQ(event_channel_op(xen::EventChannelOp::send, &send), 0);
+    poll.timeout = system_time_ns() + 1000 * one_ms;
+    EXPECT_EQ(sched_op(xen::SchedOp::poll, &poll), 0);
+    EXPECT_LT(system_time_ns(), poll.timeout);
+    quiesce();
+    clear_port_pending(bind.port);
+    EXPECT_EQ(close_port(bind.port), 0);
+}
+
+GUEST_TEST(vcpu_op_send_nmi_to_self) {
+    // The NMI arrives through trap-table vector 2 on the way back from the hypercall
+    // (reinstalled here: unregistering an NMI callback clears that vector).
+    ASSERT_EQ(install_trap_table(), 0);
+    TrapRecord trap{};
+    ASSERT_TRUE(catch_trap([] { (void)vcpu_op(xen::VcpuOp::send_nmi, 0, nullptr); }, &trap));
+    EXPECT_EQ(trap.vector, vector_nmi);
+    EXPECT_EQ(trap.error_code, 0u);
 }

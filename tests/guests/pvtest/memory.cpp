@@ -78,3 +78,11 @@ GUEST_TEST(memory_op_machine_memory_map_buffer_too_small) {
 GUEST_TEST(memory_op_unknown_cmd) {
     EXPECT_ERRNO(hypercall2(Hypercall::memory_op, 63, nullptr), enosys);
 }
+
+GUEST_TEST(memory_op_machphys_mfn_list) {
+    static uint64_t frames[4];
+    xen::MachphysMfnList list{4, 0, reinterpret_cast<uint64_t>(frames), 0, 0};
+    EXPECT_EQ(memory_op(xen::MemoryOp::machphys_mfn_list, &list), 0);
+    EXPECT_GE(list.nr_extents, 1u);
+    EXPECT_NE(frames[0], 0u);
+}

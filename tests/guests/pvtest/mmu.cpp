@@ -323,3 +323,59 @@ GUEST_TEST(mmu_update_unreadable_requests) {
     uint32_t done = 0;
     EXPECT_ERRNO(mmu_update(reinterpret_cast<const xen::MmuUpdate*>(0xffff830000000000ull), 1, &done), efault);
 }
+
+GUEST_TEST(mmu_update_machphys_update) {
+    // M2P entries of our own frames are ours to set (Linux's xen_remap_memory).
+    const uint64_t page = pool_alloc();
+    ASSERT_NE(page, 0u);
+    const uint64_t mfn = va_to_mfn(page);
+    const uint64_t pfn = mfn_to_pfn(mfn);
+    const xen::MmuUpdate set{(mfn << 12) | xen::raw(xen::MmuCmd::machphys_update), 0x1234};
+    EXPECT_EQ(mmu_update(&set, 1, nullptr), 0);
+    EXPECT_EQ(mfn_to_pfn(mfn), 0x1234u);
+    const xen::MmuUpdate restore{(mfn << 12) | xen::raw(xen::MmuCmd::machphys_update), pfn};
+    EXPECT_EQ(mmu_update(&restore, 1, nullptr), 0);
+    EXPECT_EQ(mfn_to_pfn(mfn), pfn);
+    // Not for a frame that is not ours.
+    const xen::MmuUpdate foreign{(0ull << 12) | xen::raw(xen::MmuCmd::machphys_update), 5};
+    EXPECT_ERRNO(mmu_update(&foreign, 1, nullptr), einval);
+    pool_free(page);
+}
+
+GUEST_TEST(mmu_update_preserve_accessed_dirty) {
+    const uint64_t page = pool_alloc();
+    ASSERT_NE(page, 0u);
+    *reinterpret_cast<volatile uint64_t*>(page) = 1;  // the CPU sets A and D
+    PteLocation pte{};
+    ASSERT_TRUE(find_l1_entry(page, &pte));
+    ASSERT_EQ(pte.value & (pte_accessed | pte_dirty), pte_accessed | pte_dirty);
+    const uint64_t clean = pte.value & ~(pte_accessed | pte_dirty);
+    const xen::MmuUpdate keep{pte.machine_address | xen::raw(xen::MmuCmd::pt_update_preserve_ad), clean};
+    EXPECT_EQ(mmu_update(&keep, 1, nullptr), 0);
+    ASSERT_TRUE(find_l1_entry(page, &pte));
+    EXPECT_EQ(pte.value & (pte_accessed | pte_dirty), pte_accessed | pte_dirty);
+    const xen::MmuUpdate plain{pte.machine_address | xen::raw(xen::MmuCmd::normal_pt_update), clean};
+    EXPECT_EQ(mmu_update(&plain, 1, nullptr), 0);
+    ASSERT_TRUE(find_l1_entry(page, &pte));
+    EXPECT_EQ(pte.value & (pte_accessed | pte_dirty), 0u);
+    *reinterpret_cast<volatile uint64_t*>(page) = 0;
+    pool_free(page);
+}
+
+GUEST_TEST(update_va_mapping_flush_scopes) {
+    const uint64_t page = pool_alloc();
+    ASSERT_NE(page, 0u);
+    PteLocation pte{};
+    ASSERT_TRUE(find_l1_entry(page, &pte));
+    static uint64_t vcpu_mask = 1;
+    EXPECT_EQ(update_va_mapping(page, pte.value, xen::uvmf::invlpg | xen::uvmf::all), 0);
+    EXPECT_EQ(update_va_mapping(page, pte.value, xen::uvmf::tlb_flush | xen::uvmf::all), 0);
+    EXPECT_EQ(update_va_mapping(page, pte.value, xen::uvmf::invlpg | reinterpret_cast<uint64_t>(&vcpu_mask)), 0);
+    EXPECT_EQ(update_va_mapping(page, pte.value, xen::uvmf::none), 0);
+    pool_free(page);
+}
+
+GUEST_TEST(mmuext_new_user_baseptr_none) {
+    // MFN 0 means "no user page tables"; accepted whatever was set before.
+    EXPECT_EQ(mmuext(MmuextCmd::new_user_baseptr, 0), 0);
+}

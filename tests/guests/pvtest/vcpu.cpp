@@ -85,6 +85,22 @@ GUEST_TEST(vcpu_op_register_vcpu_info) {
     EXPECT_ERRNO(vcpu_op(xen::VcpuOp::register_vcpu_info, 0, &again), einval);
 }
 
+GUEST_TEST(vcpu_op_register_vcpu_time_memory_area) {
+    static xen::VcpuTimeInfo time{};
+    xen::VcpuRegisterTimeMemoryArea area{reinterpret_cast<uint64_t>(&time)};
+    EXPECT_EQ(vcpu_op(xen::VcpuOp::register_vcpu_time_memory_area, 0, &area), 0);
+    EXPECT_EQ(time.version & 1, 0u);
+    EXPECT_NE(time.tsc_to_system_mul, 0u);
+    EXPECT_GT(time.system_time, 0u);
+}
+
+GUEST_TEST(vcpu_op_get_physid) {
+    xen::VcpuGetPhysid physid{~0ull};
+    const int64_t rc = vcpu_op(xen::VcpuOp::get_physid, 0, &physid);
+    EXPECT_EQ(rc, 0);
+    EXPECT_EQ(physid.phys_id, 0u);  // APIC id 0, ACPI id 0
+}
+
 GUEST_TEST(vcpu_op_unknown_cmd) {
     EXPECT_ERRNO(vcpu_op(static_cast<xen::VcpuOp>(99), 0, nullptr), enosys);
 }

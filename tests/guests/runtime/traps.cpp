@@ -32,6 +32,8 @@ constinit bool g_catch_armed = false;
 constinit TrapRecord* g_catch_out = nullptr;
 constinit TrapPolicy g_policy = nullptr;
 constinit uint64_t g_failsafe_count = 0;
+constinit TrapRecord g_last_upcall{};
+constinit uint8_t g_last_upcall_mask = 0;
 
 // Kernel-mode CS as a bounce frame shows it: RPL 0 means "return to guest kernel".
 constexpr uint64_t kernel_cs_rpl0 = xen::flat_kernel_cs & ~3u;
@@ -133,11 +135,21 @@ uint64_t failsafe_count() {
     return g_failsafe_count;
 }
 
+const TrapRecord& last_upcall() {
+    return g_last_upcall;
+}
+
+uint8_t last_upcall_mask() {
+    return g_last_upcall_mask;
+}
+
 }  // namespace guest
 
 extern "C" void guest_trap_dispatch(guest::TrapFrame* frame) {
     using namespace guest;
     if (frame->vector == vector_event) {
+        record(frame, &g_last_upcall);
+        g_last_upcall_mask = vcpu_info() != nullptr ? vcpu_info()->evtchn_upcall_mask : 0xff;
         handle_event_upcall();
         return;
     }

@@ -77,6 +77,10 @@ void set_trap_policy(TrapPolicy policy);
 // Counters of callbacks that are handled without a catcher.
 uint64_t failsafe_count();
 
+// The frame of the most recent event upcall, and the upcall mask when it arrived.
+const TrapRecord& last_upcall();
+uint8_t last_upcall_mask();
+
 }  // namespace guest
 
 extern "C" {

@@ -66,6 +66,7 @@ void load(Vcpu& v) {
     arch::wrmsr(arch::msr::kKernelGsBase, s.kernel_mode ? s.gs_base_user : s.gs_base_kernel);
     asm volatile("clts; fxrstor64 %0" : : "m"(s.fpu));
     load_guest_ts(v);
+    load_guest_debugregs(v);
 }
 
 }  // namespace
@@ -73,6 +74,21 @@ void load(Vcpu& v) {
 void load_guest_cr3(const Vcpu& v) {
     const Pfn l4 = v.pv.kernel_mode || v.pv.guest_table_user == 0 ? v.pv.guest_table : v.pv.guest_table_user;
     arch::write_cr3(l4 << kPageShift);
+}
+
+void load_guest_debugregs(const Vcpu& v) {
+    const uint64_t* dr = v.pv.debugreg;
+    constexpr uint64_t kDr7Enables = 0xff;
+    if (dr[7] & kDr7Enables) {
+        asm volatile("mov %0, %%dr0" : : "r"(dr[0]));
+        asm volatile("mov %0, %%dr1" : : "r"(dr[1]));
+        asm volatile("mov %0, %%dr2" : : "r"(dr[2]));
+        asm volatile("mov %0, %%dr3" : : "r"(dr[3]));
+        asm volatile("mov %0, %%dr6" : : "r"(dr[6]));
+        asm volatile("mov %0, %%dr7" : : "r"(dr[7]));
+    } else {
+        asm volatile("mov %0, %%dr7" : : "r"(uint64_t{0x400}));
+    }
 }
 
 void load_guest_ts(const Vcpu& v) {

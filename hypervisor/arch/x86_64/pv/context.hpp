@@ -17,6 +17,9 @@ void load_guest_cr3(const Vcpu& v);
 // Switches the running vCPU between guest kernel and guest user mode (swaps GS bases and
 // L4), as iret/bounces require.
 void toggle_guest_mode(Vcpu& v);
+// Loads the running vCPU's debug registers into the hardware (all of them only when its
+// DR7 enables a breakpoint; otherwise DR7 = 0 is enough).
+void load_guest_debugregs(const Vcpu& v);
 // Writes the virtual CR0.TS into the hardware for the running vCPU.
 void load_guest_ts(const Vcpu& v);
 

@@ -60,7 +60,15 @@ void pv_guest_exception(arch::CpuRegs& frame) {
         load_guest_ts(v);
         bounce_exception(v, frame, vector, 0);
         return;
-    case kDebug:
+    case kDebug: {
+        // The guest reads the cause through get_debugreg(6), as on Xen.
+        uint64_t dr6;
+        asm volatile("mov %%dr6, %0" : "=r"(dr6));
+        v.pv.debugreg[6] = dr6;
+        asm volatile("mov %0, %%dr6" : : "r"(uint64_t{0xffff0ff0}));
+        bounce_exception(v, frame, vector, 0);
+        return;
+    }
     default:
         bounce_exception(v, frame, vector, frame.error_code);
         return;
