@@ -250,3 +250,10 @@ GUEST_TEST(vcpu_op_send_nmi_to_self) {
     EXPECT_EQ(trap.vector, vector_nmi);
     EXPECT_EQ(trap.error_code, 0u);
 }
+
+GUEST_TEST(vcpu_op_send_nmi_arguments) {
+    // The extra argument must be NULL; the target must exist.
+    static uint64_t dummy = 0;
+    EXPECT_ERRNO(vcpu_op(xen::VcpuOp::send_nmi, 0, &dummy), einval);
+    EXPECT_ERRNO(vcpu_op(xen::VcpuOp::send_nmi, 1, nullptr), enoent);
+}

@@ -23,6 +23,7 @@
 // then the domain powers off. `verbose` on the command line prints every call first.
 #include "cases.hpp"
 #include "hostile_arena.hpp"
+#include "lib/format.hpp"
 #include "modes.hpp"
 
 namespace pvtest {
@@ -50,6 +51,8 @@ struct Stats {
 };
 
 constinit Stats g_stats{};
+// Per hypercall number: calls, successes, -ENOSYS answers (top-level calls only).
+constinit uint32_t g_per_number[64][3]{};
 constinit Call g_last{};
 constinit bool g_verbose = false;
 constinit uint64_t g_vcpu_info_offset = ~0ull;
@@ -482,6 +485,11 @@ int hostile_main(uint64_t seed, uint64_t iterations) {
         const int64_t rc =
             guest_hypercall_raw(c.nr, c.args[0], c.args[1], c.args[2], c.args[3], c.args[4]);
         count_result(rc);
+        if (c.nr < 64) {
+            ++g_per_number[c.nr][0];
+            g_per_number[c.nr][1] += rc >= 0 ? 1 : 0;
+            g_per_number[c.nr][2] += rc == xen::error_return(xen::Errno::enosys) ? 1 : 0;
+        }
         repair_after(c, rc);
         // Keep the argument pool varied: the hypervisor's outputs pile up in it.
         for (int k = 0; k < 8; ++k)
@@ -499,6 +507,16 @@ int hostile_main(uint64_t seed, uint64_t iterations) {
         static_cast<unsigned long long>(g_stats.device_not_available),
         static_cast<unsigned long long>(guest::event_stats().upcalls),
         static_cast<unsigned long long>(guest::failsafe_count()));
+    // One line per hypercall number that was issued: "nr:calls/ok/enosys", so that two
+    // hypervisors' answers can be compared at a glance.
+    char line[1024];
+    size_t used = 0;
+    used += hv::format(line + used, sizeof(line) - used, "hostile-numbers:");
+    for (uint32_t nr = 0; nr < 64; ++nr)
+        if (g_per_number[nr][0] != 0 && used + 32 < sizeof(line))
+            used += hv::format(line + used, sizeof(line) - used, " %u:%u/%u/%u", nr, g_per_number[nr][0],
+                               g_per_number[nr][1], g_per_number[nr][2]);
+    guest::guest_printf("%s\n", line);
     guest::guest_printf("hostile-summary: %llu calls, guest alive\n", static_cast<unsigned long long>(g_stats.calls));
     return 0;
 }
