@@ -3,48 +3,20 @@
  * path that saves the general registers as an arch::CpuRegs frame, calls
  * hv_handle_trap(CpuRegs*) with a 16-byte aligned stack, and returns with iretq. */
 #include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/regs_asm.h"
 
 /* The CPU pushes an error code for vectors 8, 10-14, 17, 21, 29, 30 (SDM vol. 3, table 6-1). */
     .section .text, "ax"
     .balign 16
 trap_common:
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    pushq %rax
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %rbx
-    pushq %rbp
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GPRS
     cld
     movq %rsp, %rdi
     movq %rsp, %rbx                           /* callee-saved: the frame */
     andq $-16, %rsp
     call hv_handle_trap
     movq %rbx, %rsp
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbp
-    popq %rbx
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rax
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
-    addq $8, %rsp                             /* error code + vector */
+    RESTORE_GPRS_AND_ERROR_CODE
     iretq
 
     /* 256 stubs, 16 bytes apart (each is at most 2 + 8 + 5 bytes). */

@@ -16,26 +16,12 @@
 namespace hv {
 namespace {
 
-uint16_t read_selector_ds() {
-    uint16_t v;
-    asm volatile("mov %%ds, %0" : "=r"(v));
-    return v;
-}
-uint16_t read_selector_es() {
-    uint16_t v;
-    asm volatile("mov %%es, %0" : "=r"(v));
-    return v;
-}
-uint16_t read_selector_fs() {
-    uint16_t v;
-    asm volatile("mov %%fs, %0" : "=r"(v));
-    return v;
-}
-uint16_t read_selector_gs() {
-    uint16_t v;
-    asm volatile("mov %%gs, %0" : "=r"(v));
-    return v;
-}
+#define HV_READ_SELECTOR(seg)                                  \
+    [] {                                                       \
+        uint16_t v;                                            \
+        asm volatile("mov %%" #seg ", %0" : "=r"(v));          \
+        return v;                                              \
+    }()
 
 // Loads a data selector the guest chose; a bad one (the guest changed its GDT under us)
 // becomes the null selector instead of faulting in the hypervisor.
@@ -44,10 +30,10 @@ extern "C" void hv_load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs, ui
 void save(Vcpu& v) {
     PvVcpuState& s = v.pv;
     s.regs = cpu_info()->guest_regs;
-    s.ds = read_selector_ds();
-    s.es = read_selector_es();
-    s.fs = read_selector_fs();
-    s.gs = read_selector_gs();
+    s.ds = HV_READ_SELECTOR(ds);
+    s.es = HV_READ_SELECTOR(es);
+    s.fs = HV_READ_SELECTOR(fs);
+    s.gs = HV_READ_SELECTOR(gs);
     s.fs_base = arch::rdmsr(arch::msr::kFsBase);
     const uint64_t active = arch::rdmsr(arch::msr::kGsBase);
     const uint64_t inactive = arch::rdmsr(arch::msr::kKernelGsBase);

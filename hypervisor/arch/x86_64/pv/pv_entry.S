@@ -7,6 +7,7 @@
  * at the frame: whatever vCPU the frame describes by then is the one that runs.
  */
 #include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/regs_asm.h"
 
 #define TRAP_SYSCALL 0x100
 #define TRAP_SYSCALL32 0x101
@@ -24,16 +25,7 @@
     pushq %rcx
     movq (HV_CPU_INFO_SCRATCH - REGS_RCX)(%rsp), %rax
     pushq %rax
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
-    pushq %rbx
-    pushq %rbp
-    pushq %r12
-    pushq %r13
-    pushq %r14
-    pushq %r15
+    SAVE_GPRS_AFTER_RCX
     cld
     movq %rsp, %rdi
     subq $8, %rsp                             /* the frame starts 8 mod 16 (asm_defs.h) */
@@ -51,22 +43,7 @@ hv_syscall32_common:
 /* %rsp = frame (CpuInfo::guest_regs): restore it and return to ring 3. */
     .globl hv_restore_guest_frame
 hv_restore_guest_frame:
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbp
-    popq %rbx
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rax
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
-    addq $8, %rsp
+    RESTORE_GPRS_AND_ERROR_CODE
     iretq
 
 /* void hv_enter_guest(CpuRegs* frame) [[noreturn]]: abandon the current stack, do the
