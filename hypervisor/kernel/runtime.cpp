@@ -9,15 +9,23 @@
 
 extern "C" {
 
+// Quadwords first, then the tail: a string instruction iteration is one instruction to
+// an emulator counting instructions (QEMU -icount), so this is 8x cheaper there, and no
+// slower on hardware with fast strings.
 void* memset(void* dst, int c, size_t n) {
     void* d = dst;
-    asm volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t quads = n >> 3, tail = n & 7;
+    const uint64_t pattern = 0x0101010101010101ull * static_cast<uint8_t>(c);
+    asm volatile("rep stosq" : "+D"(d), "+c"(quads) : "a"(pattern) : "memory");
+    asm volatile("rep stosb" : "+D"(d), "+c"(tail) : "a"(pattern) : "memory");
     return dst;
 }
 
 void* memcpy(void* dst, const void* src, size_t n) {
     void* d = dst;
-    asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    size_t quads = n >> 3, tail = n & 7;
+    asm volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(quads) : : "memory");
+    asm volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(tail) : : "memory");
     return dst;
 }
 

@@ -30,7 +30,9 @@ constexpr uint64_t kCr4Mce = 1ull << 6, kCr4Tsd = 1ull << 2, kCr4De = 1ull << 3;
 constexpr uint64_t kCr4FromHost = arch::kCr4Pae | kCr4Mce | arch::kCr4Osfxsr | arch::kCr4Osxmmexcpt;
 constexpr uint64_t kCr4GuestControlled = kCr4Tsd | kCr4De | arch::kCr4Fsgsbase | arch::kCr4Osxsave;
 
-x86::Registers to_registers(const arch::CpuRegs& f) {
+// The segment bases matter only for memory operands with an FS/GS override (page-table
+// store emulation); other emulations skip the two MSR reads.
+x86::Registers to_registers(const arch::CpuRegs& f, bool with_segment_bases = false) {
     x86::Registers r{};
     r.gpr[0] = f.rax, r.gpr[1] = f.rcx, r.gpr[2] = f.rdx, r.gpr[3] = f.rbx;
     r.gpr[4] = f.rsp, r.gpr[5] = f.rbp, r.gpr[6] = f.rsi, r.gpr[7] = f.rdi;
@@ -38,8 +40,10 @@ x86::Registers to_registers(const arch::CpuRegs& f) {
     r.gpr[12] = f.r12, r.gpr[13] = f.r13, r.gpr[14] = f.r14, r.gpr[15] = f.r15;
     r.rip = f.rip;
     r.rflags = f.rflags;
-    r.fs_base = arch::rdmsr(arch::msr::kFsBase);
-    r.gs_base = arch::rdmsr(arch::msr::kGsBase);
+    if (with_segment_bases) {
+        r.fs_base = arch::rdmsr(arch::msr::kFsBase);
+        r.gs_base = arch::rdmsr(arch::msr::kGsBase);
+    }
     return r;
 }
 
@@ -213,19 +217,26 @@ bool emulate_port_io(Vcpu& v, arch::CpuRegs& frame, const x86::Instruction& inst
 }  // namespace
 
 bool emulate_invalid_opcode(Vcpu& v, arch::CpuRegs& frame) {
-    auto inst = fetch_and_decode(frame);
-    if (!inst.ok() || inst->kind != x86::Kind::ForcedCpuid)
+    // The forced-emulation prefix is exactly these 7 bytes (ud2; "xen"; cpuid): Linux
+    // issues it constantly, so it is recognised without the general decoder.
+    static constexpr uint8_t kForcedCpuid[7] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
+    uint8_t bytes[7];
+    if (copy_from_guest(bytes, frame.rip, sizeof(bytes)) != Status::Ok ||
+        __builtin_memcmp(bytes, kForcedCpuid, sizeof(bytes)) != 0)
         return false;
-    x86::Registers regs = to_registers(frame);
-    const x86::CpuidLeaf leaf = x86::cpuid_leaf(regs);
     pv::CpuidCallContext call;
     call.guest_kernel_mode = v.pv.kernel_mode;
     call.forced_emulation = true;
     call.guest_cr4 = guest_cr4(v);
-    const pv::CpuidLeaf out = v.domain().cpuid.guest_cpuid(leaf.leaf, leaf.subleaf, call);
-    if (x86::complete_cpuid(*inst, regs, {out.eax, out.ebx, out.ecx, out.edx}) != Status::Ok)
-        return false;
-    from_registers(regs, frame);
+    const pv::CpuidLeaf out =
+        v.domain().cpuid.guest_cpuid(static_cast<uint32_t>(frame.rax), static_cast<uint32_t>(frame.rcx), call);
+    // CPUID writes the low halves and clears the high halves of RAX/RBX/RCX/RDX.
+    frame.rax = out.eax;
+    frame.rbx = out.ebx;
+    frame.rcx = out.ecx;
+    frame.rdx = out.edx;
+    frame.rip += sizeof(bytes);
+    frame.rflags &= ~x86::kResumeFlag;
     return true;
 }
 
@@ -322,7 +333,7 @@ bool emulate_page_table_write(Vcpu& v, arch::CpuRegs& frame, uint64_t fault_addr
     const unsigned index = static_cast<unsigned>((fault_address & 4095) >> 3);
     const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
     const uint64_t old_value = __atomic_load_n(&entries[index], __ATOMIC_ACQUIRE);
-    x86::Registers regs = to_registers(frame);
+    x86::Registers regs = to_registers(frame, true);
     auto effect = x86::emulate_pte_write(*inst, regs, fault_address, old_value);
     if (!effect.ok())
         return false;

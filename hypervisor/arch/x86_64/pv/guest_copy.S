@@ -1,19 +1,27 @@
 /* size_t hv_copy_guest(void* dst, const void* src, size_t n): copies with fault recovery;
- * returns the number of bytes NOT copied (0 = success). rep movsb leaves %rcx at the
- * remaining count when it faults, so the fixup just returns it. */
+ * returns the number of bytes NOT copied (0 = success). Quadwords first, then the tail;
+ * a faulting rep string instruction leaves %rcx at the elements still to go, from which
+ * the fixups compute the bytes not copied. */
     .section .text, "ax"
     .globl hv_copy_guest
 hv_copy_guest:
     movq %rdx, %rcx
-1:  rep movsb
+    shrq $3, %rcx
+    andl $7, %edx
+1:  rep movsq
+    movq %rdx, %rcx
+2:  rep movsb
     xorl %eax, %eax
     ret
-2:  movq %rcx, %rax
+3:  leaq (%rdx, %rcx, 8), %rax
+    ret
+4:  movq %rcx, %rax
     ret
 
     .section .hv_extable, "a"
     .balign 8
-    .quad 1b, 2b
+    .quad 1b, 3b
+    .quad 2b, 4b
 
     .section .note.GNU-stack, "", @progbits
 
