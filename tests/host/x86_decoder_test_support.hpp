@@ -1,0 +1,192 @@
+// Helpers shared by the x86 decoder host tests (x86_decoder_test.cpp,
+// x86_decoder_operands_test.cpp).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "x86/decoder.hpp"
+
+namespace hv::x86::test {
+
+struct Encoding {
+    const char* text;
+    std::vector<uint8_t> bytes;
+};
+
+struct KindCase {
+    const char* text;
+    std::vector<uint8_t> bytes;
+    Kind kind;
+    unsigned operand_size;
+};
+
+inline Result<Instruction> decode_bytes(const std::vector<uint8_t>& bytes) {
+    return decode(std::span<const uint8_t>(bytes.data(), bytes.size()));
+}
+
+// Decodes `bytes` followed by filler up to 15 bytes, as the hypervisor would fetch them.
+inline Instruction decode_ok(const std::vector<uint8_t>& bytes) {
+    std::vector<uint8_t> padded = bytes;
+    while (padded.size() < kMaxInstructionLength)
+        padded.push_back(0x90);
+    Result<Instruction> r = decode_bytes(padded);
+    EXPECT_TRUE(r.ok()) << status_name(r.status());
+    return r.value();
+}
+
+inline Registers distinct_registers() {
+    Registers regs{};
+    for (unsigned i = 0; i < kGprCount; ++i)
+        regs.gpr[i] = 0x1000ull * (i + 1) + i;  // rax=0x1000, rcx=0x2001, ...
+    regs.rip = 0xffffffff81000000ull;
+    regs.rflags = 0x202;
+    regs.fs_base = 0x00007f0000000000ull;
+    regs.gs_base = 0xffff888000000000ull;
+    return regs;
+}
+
+
+// Every supported kind, from `as --64` (binutils) output: {asm text, bytes, kind, operand size}.
+inline const KindCase kKindCases[] = {
+    {"wrmsr", {0x0f, 0x30}, Kind::Wrmsr, 0},
+    {"rdmsr", {0x0f, 0x32}, Kind::Rdmsr, 0},
+    {"cpuid", {0x0f, 0xa2}, Kind::Cpuid, 0},
+    {"rdtsc", {0x0f, 0x31}, Kind::Rdtsc, 0},
+    {"rdtscp", {0x0f, 0x01, 0xf9}, Kind::Rdtscp, 0},
+    {"rdpmc", {0x0f, 0x33}, Kind::Rdpmc, 0},
+    {"xgetbv", {0x0f, 0x01, 0xd0}, Kind::Xgetbv, 0},
+    {"xsetbv", {0x0f, 0x01, 0xd1}, Kind::Xsetbv, 0},
+    {"mov %cr0,%rax", {0x0f, 0x20, 0xc0}, Kind::MovFromCr, 8},
+    {"mov %cr2,%rdi", {0x0f, 0x20, 0xd7}, Kind::MovFromCr, 8},
+    {"mov %cr3,%rbx", {0x0f, 0x20, 0xdb}, Kind::MovFromCr, 8},
+    {"mov %cr4,%rax", {0x0f, 0x20, 0xe0}, Kind::MovFromCr, 8},
+    {"mov %cr8,%rcx", {0x44, 0x0f, 0x20, 0xc1}, Kind::MovFromCr, 8},
+    {"mov %rax,%cr0", {0x0f, 0x22, 0xc0}, Kind::MovToCr, 8},
+    {"mov %rdi,%cr3", {0x0f, 0x22, 0xdf}, Kind::MovToCr, 8},
+    {"mov %rax,%cr4", {0x0f, 0x22, 0xe0}, Kind::MovToCr, 8},
+    {"mov %r9,%cr4", {0x41, 0x0f, 0x22, 0xe1}, Kind::MovToCr, 8},
+    {"mov %cr4,%r15", {0x41, 0x0f, 0x20, 0xe7}, Kind::MovFromCr, 8},
+    {"mov %rdx,%cr8", {0x44, 0x0f, 0x22, 0xc2}, Kind::MovToCr, 8},
+    {"mov %db0,%rax", {0x0f, 0x21, 0xc0}, Kind::MovFromDr, 8},
+    {"mov %db7,%r10", {0x41, 0x0f, 0x21, 0xfa}, Kind::MovFromDr, 8},
+    {"mov %rcx,%db6", {0x0f, 0x23, 0xf1}, Kind::MovToDr, 8},
+    {"clts", {0x0f, 0x06}, Kind::Clts, 0},
+    {"wbinvd", {0x0f, 0x09}, Kind::Wbinvd, 0},
+    {"invd", {0x0f, 0x08}, Kind::Invd, 0},
+    {"hlt", {0xf4}, Kind::Hlt, 0},
+    {"cli", {0xfa}, Kind::Cli, 0},
+    {"sti", {0xfb}, Kind::Sti, 0},
+    {"lgdt (%rax)", {0x0f, 0x01, 0x10}, Kind::Lgdt, 10},
+    {"lidt 8(%rbx)", {0x0f, 0x01, 0x5b, 0x08}, Kind::Lidt, 10},
+    {"sgdt (%rsp)", {0x0f, 0x01, 0x04, 0x24}, Kind::Sgdt, 10},
+    {"sidt -8(%rbp)", {0x0f, 0x01, 0x4d, 0xf8}, Kind::Sidt, 10},
+    {"lldt %ax", {0x0f, 0x00, 0xd0}, Kind::Lldt, 2},
+    {"lldt (%rdi)", {0x0f, 0x00, 0x17}, Kind::Lldt, 2},
+    {"ltr %r8w", {0x41, 0x0f, 0x00, 0xd8}, Kind::Ltr, 2},
+    {"sldt %eax", {0x0f, 0x00, 0xc0}, Kind::Sldt, 4},
+    {"str (%rsi)", {0x0f, 0x00, 0x0e}, Kind::Str, 2},
+    {"smsw %eax", {0x0f, 0x01, 0xe0}, Kind::Smsw, 4},
+    {"lmsw %dx", {0x0f, 0x01, 0xf2}, Kind::Lmsw, 2},
+    {"invlpg (%rdi)", {0x0f, 0x01, 0x3f}, Kind::Invlpg, 0},
+    {"invlpg 0x1000(%r13,%r14,8)", {0x43, 0x0f, 0x01, 0xbc, 0xf5, 0x00, 0x10, 0x00, 0x00}, Kind::Invlpg, 0},
+    {"int $0x80", {0xcd, 0x80}, Kind::Int, 0},
+    {"int3", {0xcc}, Kind::Int3, 0},
+    {"int1", {0xf1}, Kind::Int1, 0},
+    {"iretq", {0x48, 0xcf}, Kind::Iret, 8},
+    {"iret", {0xcf}, Kind::Iret, 4},
+    {"iretw", {0x66, 0xcf}, Kind::Iret, 2},
+    {"sysretq", {0x48, 0x0f, 0x07}, Kind::Sysret, 8},
+    {"sysretl", {0x0f, 0x07}, Kind::Sysret, 4},
+    {"swapgs", {0x0f, 0x01, 0xf8}, Kind::Swapgs, 0},
+    {"pushfq", {0x9c}, Kind::Pushf, 8},
+    {"popfq", {0x9d}, Kind::Popf, 8},
+    {"pushfw", {0x66, 0x9c}, Kind::Pushf, 2},
+    {"monitor", {0x0f, 0x01, 0xc8}, Kind::Monitor, 0},
+    {"mwait", {0x0f, 0x01, 0xc9}, Kind::Mwait, 0},
+    {"clac", {0x0f, 0x01, 0xca}, Kind::Clac, 0},
+    {"stac", {0x0f, 0x01, 0xcb}, Kind::Stac, 0},
+    {"in $0x71,%al", {0xe4, 0x71}, Kind::In, 1},
+    {"in $0x60,%ax", {0x66, 0xe5, 0x60}, Kind::In, 2},
+    {"in $0x92,%eax", {0xe5, 0x92}, Kind::In, 4},
+    {"in (%dx),%al", {0xec}, Kind::In, 1},
+    {"in (%dx),%ax", {0x66, 0xed}, Kind::In, 2},
+    {"in (%dx),%eax", {0xed}, Kind::In, 4},
+    {"out %al,$0x80", {0xe6, 0x80}, Kind::Out, 1},
+    {"out %ax,$0x43", {0x66, 0xe7, 0x43}, Kind::Out, 2},
+    {"out %eax,$0x10", {0xe7, 0x10}, Kind::Out, 4},
+    {"out %al,(%dx)", {0xee}, Kind::Out, 1},
+    {"out %ax,(%dx)", {0x66, 0xef}, Kind::Out, 2},
+    {"out %eax,(%dx)", {0xef}, Kind::Out, 4},
+    {"insb", {0x6c}, Kind::Ins, 1},
+    {"insw", {0x66, 0x6d}, Kind::Ins, 2},
+    {"insl", {0x6d}, Kind::Ins, 4},
+    {"outsb", {0x6e}, Kind::Outs, 1},
+    {"outsw", {0x66, 0x6f}, Kind::Outs, 2},
+    {"outsl", {0x6f}, Kind::Outs, 4},
+    {"rep insb", {0xf3, 0x6c}, Kind::Ins, 1},
+    {"rep outsw", {0x66, 0xf3, 0x6f}, Kind::Outs, 2},
+    {"rep outsl", {0xf3, 0x6f}, Kind::Outs, 4},
+    {"outsb %fs:(%rsi),(%dx)", {0x64, 0x6e}, Kind::Outs, 1},
+    {"addr32 rep outsl", {0x67, 0xf3, 0x6f}, Kind::Outs, 4},
+    {"mov %rsi,(%rdi)", {0x48, 0x89, 0x37}, Kind::Mov, 8},
+    {"lock cmpxchg %rsi,(%rdx)", {0xf0, 0x48, 0x0f, 0xb1, 0x32}, Kind::Cmpxchg, 8},
+    {"xchg %rax,(%rdi)", {0x48, 0x87, 0x07}, Kind::Xchg, 8},
+    {"movq $0x0,(%rax)", {0x48, 0xc7, 0x00, 0x00, 0x00, 0x00, 0x00}, Kind::Mov, 8},
+    {"movq $-1,8(%rbx)", {0x48, 0xc7, 0x43, 0x08, 0xff, 0xff, 0xff, 0xff}, Kind::Mov, 8},
+    {"movl $0x80000000,4(%rcx)", {0xc7, 0x41, 0x04, 0x00, 0x00, 0x00, 0x80}, Kind::Mov, 4},
+    {"mov %esi,(%rdi)", {0x89, 0x37}, Kind::Mov, 4},
+    {"mov %esi,4(%rdi)", {0x89, 0x77, 0x04}, Kind::Mov, 4},
+    {"mov %si,2(%rdi)", {0x66, 0x89, 0x77, 0x02}, Kind::Mov, 2},
+    {"mov %sil,1(%rdi)", {0x40, 0x88, 0x77, 0x01}, Kind::Mov, 1},
+    {"mov %ah,3(%rdi)", {0x88, 0x67, 0x03}, Kind::Mov, 1},
+    {"movb $0x5a,7(%rdi)", {0xc6, 0x47, 0x07, 0x5a}, Kind::Mov, 1},
+    {"movw $0x1234,6(%rdi)", {0x66, 0xc7, 0x47, 0x06, 0x34, 0x12}, Kind::Mov, 2},
+    {"xchg %ecx,(%rdi)", {0x87, 0x0f}, Kind::Xchg, 4},
+    {"xchg %dh,5(%rdi)", {0x86, 0x77, 0x05}, Kind::Xchg, 1},
+    {"xchg %r11b,(%rdi)", {0x44, 0x86, 0x1f}, Kind::Xchg, 1},
+    {"lock cmpxchg %esi,4(%rdx)", {0xf0, 0x0f, 0xb1, 0x72, 0x04}, Kind::Cmpxchg, 4},
+    {"lock cmpxchg %cl,1(%rdx)", {0xf0, 0x0f, 0xb0, 0x4a, 0x01}, Kind::Cmpxchg, 1},
+    {"lock cmpxchg8b (%rdi)", {0xf0, 0x0f, 0xc7, 0x0f}, Kind::Cmpxchg8b, 8},
+    {"lock cmpxchg16b (%rdi)", {0xf0, 0x48, 0x0f, 0xc7, 0x0f}, Kind::Cmpxchg16b, 16},
+    {"lock or %rsi,(%rdi)", {0xf0, 0x48, 0x09, 0x37}, Kind::Or, 8},
+    {"lock and %rsi,(%rdi)", {0xf0, 0x48, 0x21, 0x37}, Kind::And, 8},
+    {"lock xor %rsi,(%rdi)", {0xf0, 0x48, 0x31, 0x37}, Kind::Xor, 8},
+    {"lock add %rsi,(%rdi)", {0xf0, 0x48, 0x01, 0x37}, Kind::Add, 8},
+    {"lock sub %rsi,(%rdi)", {0xf0, 0x48, 0x29, 0x37}, Kind::Sub, 8},
+    {"orq $0x67,(%rdi)", {0x48, 0x83, 0x0f, 0x67}, Kind::Or, 8},
+    {"andq $-0x3,(%rdi)", {0x48, 0x83, 0x27, 0xfd}, Kind::And, 8},
+    {"andq $0x7fffffff,(%rdi)", {0x48, 0x81, 0x27, 0xff, 0xff, 0xff, 0x7f}, Kind::And, 8},
+    {"xorq $0x100,(%rdi)", {0x48, 0x81, 0x37, 0x00, 0x01, 0x00, 0x00}, Kind::Xor, 8},
+    {"addl $1,4(%rdi)", {0x83, 0x47, 0x04, 0x01}, Kind::Add, 4},
+    {"subw $2,2(%rdi)", {0x66, 0x83, 0x6f, 0x02, 0x02}, Kind::Sub, 2},
+    {"lock andb $0xfd,(%rdi)", {0xf0, 0x80, 0x27, 0xfd}, Kind::And, 1},
+    {"lock orb $0x2,(%rdi)", {0xf0, 0x80, 0x0f, 0x02}, Kind::Or, 1},
+    {"or %sil,1(%rdi)", {0x40, 0x08, 0x77, 0x01}, Kind::Or, 1},
+    {"lock btsq $1,(%rdi)", {0xf0, 0x48, 0x0f, 0xba, 0x2f, 0x01}, Kind::Bts, 8},
+    {"lock btrq $5,(%rdi)", {0xf0, 0x48, 0x0f, 0xba, 0x37, 0x05}, Kind::Btr, 8},
+    {"btcq $63,(%rdi)", {0x48, 0x0f, 0xba, 0x3f, 0x3f}, Kind::Btc, 8},
+    {"lock bts %rsi,(%rdi)", {0xf0, 0x48, 0x0f, 0xab, 0x37}, Kind::Bts, 8},
+    {"lock btr %rsi,(%rdi)", {0xf0, 0x48, 0x0f, 0xb3, 0x37}, Kind::Btr, 8},
+    {"btc %rsi,(%rdi)", {0x48, 0x0f, 0xbb, 0x37}, Kind::Btc, 8},
+    {"btsl $3,4(%rdi)", {0x0f, 0xba, 0x6f, 0x04, 0x03}, Kind::Bts, 4},
+    {"stosq", {0x48, 0xab}, Kind::Stos, 8},
+    {"rep stosq", {0xf3, 0x48, 0xab}, Kind::Stos, 8},
+    {"stosl", {0xab}, Kind::Stos, 4},
+    {"stosb", {0xaa}, Kind::Stos, 1},
+    {"rep stosw", {0x66, 0xf3, 0xab}, Kind::Stos, 2},
+    {"movnti %rsi,(%rdi)", {0x48, 0x0f, 0xc3, 0x37}, Kind::Movnti, 8},
+    {"movnti %esi,4(%rdi)", {0x0f, 0xc3, 0x77, 0x04}, Kind::Movnti, 4},
+    {"mov %rsi,%fs:(%rdi)", {0x64, 0x48, 0x89, 0x37}, Kind::Mov, 8},
+    {"mov %rsi,%gs:0x10", {0x65, 0x48, 0x89, 0x34, 0x25, 0x10, 0x00, 0x00, 0x00}, Kind::Mov, 8},
+    {"mov %rsi,0x10(%rip)", {0x48, 0x89, 0x35, 0x10, 0x00, 0x00, 0x00}, Kind::Mov, 8},
+    {"mov %rsi,(%edi)", {0x67, 0x48, 0x89, 0x37}, Kind::Mov, 8},
+    {"mov %rsi,0x10(%eip)", {0x67, 0x48, 0x89, 0x35, 0x10, 0x00, 0x00, 0x00}, Kind::Mov, 8},
+    {"mov %rsi,0x12345678", {0x48, 0x89, 0x34, 0x25, 0x78, 0x56, 0x34, 0x12}, Kind::Mov, 8},
+    {"movq $0x12345678,0x10(%rip)", {0x48, 0xc7, 0x05, 0x10, 0x00, 0x00, 0x00, 0x78, 0x56, 0x34, 0x12}, Kind::Mov, 8},
+    {"lock btsq $1,%gs:0x8(%rax)", {0x65, 0xf0, 0x48, 0x0f, 0xba, 0x68, 0x08, 0x01}, Kind::Bts, 8},
+};
+
+}  // namespace hv::x86::test
