@@ -5,6 +5,7 @@
 
 #include <cstdlib>
 #include <fstream>
+#include <iterator>
 #include <map>
 #include <string>
 #include <vector>
@@ -736,10 +737,11 @@ TEST(AcpiFadt, FromFindTable) {
 // tests/fuzz/corpus/acpi_madt_fuzz/ were produced this way). acpi_madt_fuzz inputs are a
 // control byte (bit 0: fix up checksums) followed by either a table or a memory image
 // whose RSDP sits at offset 0 and whose table pointers are offsets into the image.
-TEST(AcpiTables, WriteSeedCorpus) {
-    const char* dir = std::getenv("HV_WRITE_CORPUS");
-    if (dir == nullptr)
-        GTEST_SKIP() << "set HV_WRITE_CORPUS=<dir> to regenerate the fuzz seeds";
+TEST(AcpiTables, SeedCorpusIsUpToDate) {
+    // Without HV_WRITE_CORPUS: check that the checked-in seeds are exactly these.
+    const char* dir = std::getenv("HV_WRITE_acpi_madt_fuzz");
+    const bool write = dir != nullptr;
+    const std::string target = write ? std::string(dir) : std::string(HV_SOURCE_DIR "/tests/fuzz/corpus/acpi_madt_fuzz");
     auto with_control = [](uint8_t control, const Bytes& body) {
         Bytes out{control};
         out.insert(out.end(), body.begin(), body.end());
@@ -772,9 +774,17 @@ TEST(AcpiTables, WriteSeedCorpus) {
         {"image_xsdt", with_control(1, image(true))},
     };
     for (const auto& [name, bytes] : seeds) {
-        std::ofstream out(std::string(dir) + "/" + name, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        ASSERT_TRUE(out.good()) << name;
+        const std::string path = target + "/" + name;
+        if (write) {
+            std::ofstream out(path, std::ios::binary);
+            out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+            ASSERT_TRUE(out.good()) << name;
+        } else {
+            std::ifstream in(path, std::ios::binary);
+            ASSERT_TRUE(in.good()) << path;
+            const Bytes on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            EXPECT_EQ(on_disk, bytes) << path << " is out of date: regenerate with HV_WRITE_CORPUS";
+        }
     }
 }
 

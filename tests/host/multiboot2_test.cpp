@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -574,10 +575,11 @@ TEST(Multiboot2, RegionTypeNames) {
 
 // Writes the fuzzer's seed corpus when HV_WRITE_CORPUS names a directory (the files in
 // tests/fuzz/corpus/multiboot2_fuzz/ were produced this way).
-TEST(Multiboot2, WriteSeedCorpus) {
-    const char* dir = std::getenv("HV_WRITE_CORPUS");
-    if (dir == nullptr)
-        GTEST_SKIP() << "set HV_WRITE_CORPUS=<dir> to regenerate the fuzz seeds";
+TEST(Multiboot2, SeedCorpusIsUpToDate) {
+    // Without HV_WRITE_CORPUS: check that the checked-in seeds are exactly these.
+    const char* dir = std::getenv("HV_WRITE_multiboot2_fuzz");
+    const bool write = dir != nullptr;
+    const std::string target = write ? std::string(dir) : std::string(HV_SOURCE_DIR "/tests/fuzz/corpus/multiboot2_fuzz");
     const std::vector<std::pair<std::string, Bytes>> seeds = {
         {"minimal", InfoBuilder().end().build()},
         {"grub_q35", grub_like_block()},
@@ -595,9 +597,17 @@ TEST(Multiboot2, WriteSeedCorpus) {
         {"unknown_tags", InfoBuilder().tag(8, Bytes(31, 0xff)).tag(9, Bytes(20, 1)).cmdline("a b").end().build()},
     };
     for (const auto& [name, bytes] : seeds) {
-        std::ofstream out(std::string(dir) + "/" + name, std::ios::binary);
-        out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
-        ASSERT_TRUE(out.good()) << name;
+        const std::string path = target + "/" + name;
+        if (write) {
+            std::ofstream out(path, std::ios::binary);
+            out.write(reinterpret_cast<const char*>(bytes.data()), static_cast<std::streamsize>(bytes.size()));
+            ASSERT_TRUE(out.good()) << name;
+        } else {
+            std::ifstream in(path, std::ios::binary);
+            ASSERT_TRUE(in.good()) << path;
+            const Bytes on_disk((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+            EXPECT_EQ(on_disk, bytes) << path << " is out of date: regenerate with HV_WRITE_CORPUS";
+        }
     }
 }
 
