@@ -28,8 +28,6 @@ constexpr uint64_t kPresent = 1;
 constexpr uint64_t kLarge = 1ull << 7;
 constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
 
-bool canonical(uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); }
-
 // The domain whose pages a batch may reference (low 16 bits of foreigndom).
 Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
     const uint16_t id = static_cast<uint16_t>(foreigndom);
@@ -121,7 +119,7 @@ Status run_mmuext(HypercallContext& ctx, Domain& owner, const xen::MmuextOp& op)
     case MmuextCmd::invlpg_local:
     case MmuextCmd::invlpg_multi:
     case MmuextCmd::invlpg_all:
-        if (canonical(op.arg1.linear_addr))
+        if (layout::is_canonical(op.arg1.linear_addr))
             arch::invlpg(op.arg1.linear_addr);
         return Status::Ok;
     case MmuextCmd::flush_cache:

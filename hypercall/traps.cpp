@@ -16,15 +16,10 @@ extern "C" void hv_load_user_gs_selector(uint16_t selector);
 namespace hv {
 namespace {
 
-bool canonical(uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); }
-bool guest_address(uint64_t a) {
-    return canonical(a) && (a < layout::kHypervisorVirtStart || a >= layout::kHypervisorVirtEnd);
-}
-// A PV kernel runs at CPL 3: any code/stack selector it names gets RPL 3.
-uint16_t fixup_selector(uint16_t sel) { return sel == 0 ? sel : static_cast<uint16_t>(sel | 3); }
+using layout::is_canonical;
 
 Status register_callback(Vcpu& v, const xen::CallbackRegister& reg) {
-    if (!canonical(reg.address))
+    if (!is_canonical(reg.address))
         return Status::InvalidArgument;
     const bool masks = reg.flags & xen::callbackf_mask_events;
     PvVcpuState& s = v.pv;
@@ -76,9 +71,9 @@ HV_HYPERCALL(set_trap_table) {
             return to_guest_errno(st);
         if (entry.address == 0)
             return 0;
-        if (!canonical(entry.address))
+        if (!is_canonical(entry.address))
             return to_guest_errno(Status::InvalidArgument);
-        entry.cs = fixup_selector(entry.cs);
+        entry.cs = guest_selector(entry.cs);
         s.trap_table[entry.vector] = entry;
     }
 }
@@ -128,7 +123,7 @@ HV_HYPERCALL(callback_op) {
 
 HV_HYPERCALL(stack_switch) {
     PvVcpuState& s = ctx.vcpu().pv;
-    s.kernel_ss = fixup_selector(static_cast<uint16_t>(args.a[0]));
+    s.kernel_ss = guest_selector(static_cast<uint16_t>(args.a[0]));
     s.kernel_sp = args.a[1];
     return 0;
 }
@@ -146,20 +141,20 @@ HV_HYPERCALL(set_segment_base) {
     const uint64_t base = args.a[1];
     switch (static_cast<xen::SegmentBase>(args.a[0])) {
     case xen::SegmentBase::fs:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return to_guest_errno(Status::InvalidArgument);
         arch::wrmsr(arch::msr::kFsBase, base);
         s.fs_base = base;
         return 0;
     case xen::SegmentBase::gs_user:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return to_guest_errno(Status::InvalidArgument);
         // Hypercalls come from kernel mode, where the user base is the inactive one.
         arch::wrmsr(arch::msr::kKernelGsBase, base);
         s.gs_base_user = base;
         return 0;
     case xen::SegmentBase::gs_kernel:
-        if (!canonical(base))
+        if (!is_canonical(base))
             return to_guest_errno(Status::InvalidArgument);
         arch::wrmsr(arch::msr::kGsBase, base);
         s.gs_base_kernel = base;
@@ -189,7 +184,7 @@ HV_HYPERCALL(set_debugreg) {
     case 1:
     case 2:
     case 3:
-        if (!guest_address(value))
+        if (!guest_range_ok(value, 1))
             return to_guest_errno(Status::Permission);
         break;
     case 6:

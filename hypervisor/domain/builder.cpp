@@ -25,9 +25,7 @@ constexpr unsigned kPmBits = 3;                   // XEN_PROCESSOR_PM_CX | PX, a
 // Scratch buffers from the buddy allocator, returned on every exit path.
 class PageBuffer {
 public:
-    explicit PageBuffer(uint64_t bytes) {
-        while ((kPageSize << order_) < bytes)
-            ++order_;
+    explicit PageBuffer(uint64_t bytes) : order_(order_for_bytes(bytes)) {
         data_ = static_cast<uint8_t*>(allocate_pages(order_));
     }
     ~PageBuffer() {

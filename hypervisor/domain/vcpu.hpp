@@ -30,6 +30,9 @@ namespace hv {
 
 class Domain;
 
+// A PV kernel runs at CPL 3: every code or stack selector it hands us gets RPL 3.
+constexpr uint16_t guest_selector(uint16_t sel) { return sel == 0 ? sel : static_cast<uint16_t>(sel | 3); }
+
 // FXSAVE image (x87 + SSE; XCR0 is fixed at x87|SSE for PV guests).
 struct alignas(16) FpuState {
     uint8_t bytes[512];

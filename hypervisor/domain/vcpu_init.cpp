@@ -13,8 +13,7 @@
 namespace hv {
 namespace {
 
-bool canonical(uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); }
-uint16_t ring3(uint16_t sel) { return sel == 0 ? sel : static_cast<uint16_t>(sel | 3); }
+using layout::is_canonical;
 
 constexpr uint64_t kVgcfInKernel = 1u << 2;
 
@@ -58,12 +57,12 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     LockGuard guard(d.lock);
     if (v.initialised)
         return Status::Exists;
-    if (!canonical(ctx->user_regs.rip) || !canonical(ctx->user_regs.rsp) || !canonical(ctx->event_callback_eip) ||
-        !canonical(ctx->failsafe_callback_eip) || !canonical(ctx->syscall_callback_eip) ||
-        !canonical(ctx->fs_base) || !canonical(ctx->gs_base_kernel) || !canonical(ctx->gs_base_user))
+    if (!is_canonical(ctx->user_regs.rip) || !is_canonical(ctx->user_regs.rsp) || !is_canonical(ctx->event_callback_eip) ||
+        !is_canonical(ctx->failsafe_callback_eip) || !is_canonical(ctx->syscall_callback_eip) ||
+        !is_canonical(ctx->fs_base) || !is_canonical(ctx->gs_base_kernel) || !is_canonical(ctx->gs_base_user))
         return Status::InvalidArgument;
     for (const auto& t : ctx->trap_ctxt)
-        if (!canonical(t.address))
+        if (!is_canonical(t.address))
             return Status::InvalidArgument;
     const Pfn l4 = ctx->ctrlreg[3] >> kPageShift;
     if (Status s = page_types().get_page_and_type(l4, pv::PageType::L4, d.id()); s != Status::Ok)
@@ -74,15 +73,15 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     r = {};
     static_assert(sizeof(xen::CpuUserRegs) == sizeof(arch::CpuRegs));
     __builtin_memcpy(&r, &ctx->user_regs, sizeof(r));
-    r.cs = ring3(r.cs);
-    r.ss = ring3(r.ss);
+    r.cs = guest_selector(r.cs);
+    r.ss = guest_selector(r.ss);
     r.rflags = (r.rflags & ~0x3000ull) | 0x200;  // IOPL 0, IF set in hardware
     p.kernel_mode = ctx->flags & kVgcfInKernel;
     for (unsigned i = 0; i < 256; ++i) {
         p.trap_table[i] = ctx->trap_ctxt[i];
-        p.trap_table[i].cs = ring3(p.trap_table[i].cs);
+        p.trap_table[i].cs = guest_selector(p.trap_table[i].cs);
     }
-    p.kernel_ss = ring3(static_cast<uint16_t>(ctx->kernel_ss));
+    p.kernel_ss = guest_selector(static_cast<uint16_t>(ctx->kernel_ss));
     p.kernel_sp = ctx->kernel_sp;
     p.event_callback = ctx->event_callback_eip;
     p.failsafe_callback = ctx->failsafe_callback_eip;

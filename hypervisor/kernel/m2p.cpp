@@ -15,9 +15,7 @@ uint64_t entries = 0;
 void m2p_init() {
     entries = max_pfn();
     const uint64_t bytes = entries * sizeof(uint64_t);
-    unsigned order = 0;
-    while ((kPageSize << order) < bytes)
-        ++order;
+    const unsigned order = order_for_bytes(bytes);
     table = static_cast<uint64_t*>(allocate_pages(order));
     if (table == nullptr)
         panic("m2p: no memory for a %llu-entry table", static_cast<unsigned long long>(entries));

@@ -12,6 +12,7 @@
 #include "boot/multiboot2.hpp"
 #include "console/uart16550.hpp"
 #include "kernel/boot_info.hpp"
+#include "kernel/firmware.hpp"
 #include "kernel/log.hpp"
 #include "kernel/m2p.hpp"
 #include "kernel/power.hpp"
@@ -39,21 +40,11 @@ extern const InitFunction hv_init_array_start[], hv_init_array_end[];
 namespace hv {
 namespace {
 
-constexpr uint64_t kBootWindowLimit = 1ull << 30;
+using layout::kBootWindowLimit;
 Uart16550 com1{Uart16550::kCom1};
 Uart16550 com2{Uart16550::kCom2};
 mb2::BootInfo boot_info_storage;
 acpi::MadtInfo madt;
-
-// ACPI tables live in firmware-reserved memory outside the direct map: map them cached,
-// page by page, into the ioremap area (boot only; the mappings are never torn down).
-class FirmwareMemory final : public acpi::PhysicalMemory {
-public:
-    const uint8_t* map(uint64_t phys, size_t len) override {
-        auto va = arch::ioremap(phys, len, true);
-        return va.ok() ? static_cast<const uint8_t*>(*va) : nullptr;
-    }
-};
 
 void run_global_constructors() {
     for (const InitFunction* f = hv_init_array_start; f < hv_init_array_end; ++f)
@@ -109,18 +100,10 @@ void start_dom0(const BootOptions& options) {
 }
 
 void discover_cpus() {
-    FirmwareMemory firmware;
-    auto madt_phys = acpi::find_table(firmware, boot_info_storage.rsdp, "APIC");
-    if (!madt_phys.ok()) {
-        LOG_WARN("acpi: no MADT (%s): running on the boot CPU only", status_name(madt_phys.status()));
-        return;
-    }
-    const uint8_t* header = firmware.map(*madt_phys, 36);
-    const uint32_t length = header ? *reinterpret_cast<const uint32_t*>(header + 4) : 0;
-    const uint8_t* table = length >= 36 ? firmware.map(*madt_phys, length) : nullptr;
-    auto parsed = table ? acpi::parse_madt({table, length}) : Result<acpi::MadtInfo>(Status::InvalidArgument);
+    const std::span<const uint8_t> table = find_acpi_table("APIC");
+    auto parsed = table.empty() ? Result<acpi::MadtInfo>(Status::NotFound) : acpi::parse_madt(table);
     if (!parsed.ok()) {
-        LOG_WARN("acpi: MADT unusable (%s): running on the boot CPU only", status_name(parsed.status()));
+        LOG_WARN("acpi: no usable MADT (%s): running on the boot CPU only", status_name(parsed.status()));
         return;
     }
     madt = *parsed;

@@ -16,7 +16,7 @@ extern const uint64_t hv_image_phys_start_addr, hv_image_phys_end_addr;
 namespace hv {
 namespace {
 
-constexpr uint64_t kBootWindowLimit = 1ull << 30;  // boot.S maps physical [0, 1 GiB) at the image window
+using layout::kBootWindowLimit;
 constexpr uint64_t kLowReserved = 1ull << 20;      // BIOS data, EBDA, ROMs, the AP trampoline
 
 MemoryMap boot_map;  // free RAM not yet handed to the buddy allocator

@@ -6,6 +6,7 @@
 #include "domain/domain.hpp"
 #include "domain/scheduler.hpp"
 #include "kernel/boot_info.hpp"
+#include "kernel/firmware.hpp"
 #include "kernel/log.hpp"
 #include "kernel/options.hpp"
 #include "kernel/panic.hpp"
@@ -19,14 +20,6 @@ uint16_t slp_typa = 0, slp_typb = 0;
 bool s5_known = false;
 acpi::Fadt fadt{};
 bool have_fadt = false;
-
-class FirmwareMemory final : public acpi::PhysicalMemory {
-public:
-    const uint8_t* map(uint64_t phys, size_t len) override {
-        auto va = arch::ioremap(phys, len, true);
-        return va.ok() ? static_cast<const uint8_t*>(*va) : nullptr;
-    }
-};
 
 // AML integer at `p` (ZeroOp, OneOp, BytePrefix n, WordPrefix n); -1 if something else.
 int aml_small_integer(const uint8_t*& p, const uint8_t* end) {
@@ -73,24 +66,16 @@ bool find_s5(const uint8_t* aml, size_t size) {
 }  // namespace
 
 void power_init() {
-    FirmwareMemory firmware;
-    auto fadt_phys = acpi::find_table(firmware, boot_info().rsdp, "FACP");
-    if (!fadt_phys.ok())
-        return;
-    const uint8_t* header = firmware.map(*fadt_phys, 36);
-    const uint32_t length = header ? *reinterpret_cast<const uint32_t*>(header + 4) : 0;
-    const uint8_t* table = length >= 36 ? firmware.map(*fadt_phys, length) : nullptr;
-    auto parsed = table ? acpi::parse_fadt({table, length}) : Result<acpi::Fadt>(Status::InvalidArgument);
+    const std::span<const uint8_t> table = find_acpi_table("FACP");
+    auto parsed = table.empty() ? Result<acpi::Fadt>(Status::NotFound) : acpi::parse_fadt(table);
     if (!parsed.ok())
         return;
     fadt = *parsed;
     have_fadt = true;
     pm1a_control = fadt.pm1a_control_port;
     pm1b_control = fadt.pm1b_control_port;
-    const uint8_t* dsdt_header = fadt.dsdt ? firmware.map(fadt.dsdt, 36) : nullptr;
-    const uint32_t dsdt_length = dsdt_header ? *reinterpret_cast<const uint32_t*>(dsdt_header + 4) : 0;
-    const uint8_t* dsdt = dsdt_length > 36 ? firmware.map(fadt.dsdt, dsdt_length) : nullptr;
-    s5_known = dsdt != nullptr && find_s5(dsdt + 36, dsdt_length - 36);
+    const std::span<const uint8_t> dsdt = map_acpi_table(fadt.dsdt);
+    s5_known = dsdt.size() > 36 && find_s5(dsdt.data() + 36, dsdt.size() - 36);
     LOG_INFO("acpi: PM1a control port %#x, S5 %s (SLP_TYP %u/%u)", pm1a_control, s5_known ? "found" : "not found",
              slp_typa, slp_typb);
 }

@@ -32,6 +32,14 @@ enum FrameFlag : uint8_t {
     kFrameNotRam = 1u << 3,  // below the top of RAM but not RAM (firmware, PCI hole): set once at boot
 };
 
+// The smallest buddy order whose block holds `bytes`.
+constexpr unsigned order_for_bytes(uint64_t bytes) {
+    unsigned order = 0;
+    while ((kPageSize << order) < bytes)
+        ++order;
+    return order;
+}
+
 struct FrameInfo {
     // Default (safe-link) mode rather than normal_link: it costs two stores on unlink, and buys
     // is_linked(), which the allocator uses both to recognise the head of a free block and to catch a

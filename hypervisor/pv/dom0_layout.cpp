@@ -1,17 +1,13 @@
 #include "pv/dom0_layout.hpp"
 
+#include "memory/frame.hpp"
+
 namespace hv::pv {
 namespace {
 
 constexpr uint64_t kPage = 4096;
 constexpr uint64_t round_up(uint64_t v, uint64_t a) { return (v + a - 1) & ~(a - 1); }
 
-unsigned order_for_bytes(uint64_t bytes) {
-    unsigned order = 0;
-    while ((kPage << order) < bytes)
-        ++order;
-    return order;
-}
 
 }  // namespace
 

@@ -33,6 +33,15 @@ inline constexpr uint64_t kSyscallStubBase = 0xffff82d0c0000000;  // one executa
 inline constexpr uint64_t kDirectMapBase = 0xffff830000000000;
 inline constexpr uint64_t kDirectMapEnd = 0xffff880000000000;
 
+// boot.S maps physical [0, 1 GiB) at the image window; until the direct map exists,
+// that is all the physical memory the hypervisor can reach.
+inline constexpr uint64_t kBootWindowLimit = 1ull << 30;
+
+// Bits 63..47 all equal (48-bit virtual addresses, 4-level paging).
+constexpr bool is_canonical(uint64_t a) {
+    return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a);
+}
+
 inline uint64_t image_to_phys(uint64_t va) { return va - kImageWindowBase; }
 inline void* phys_to_virt(uint64_t pa) { return reinterpret_cast<void*>(pa + kDirectMapBase); }
 inline uint64_t virt_to_phys(const void* va) {

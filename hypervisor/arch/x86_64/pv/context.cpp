@@ -18,9 +18,9 @@ namespace {
 
 #define HV_READ_SELECTOR(seg)                                  \
     [] {                                                       \
-        uint16_t v;                                            \
-        asm volatile("mov %%" #seg ", %0" : "=r"(v));          \
-        return v;                                              \
+        uint16_t selector;                                     \
+        asm volatile("mov %%" #seg ", %0" : "=r"(selector));   \
+        return selector;                                       \
     }()
 
 // Loads a data selector the guest chose; a bad one (the guest changed its GDT under us)

@@ -18,8 +18,7 @@ bool guest_range_ok(uint64_t address, size_t size) {
         return false;
     // Canonical: bits 63..47 all equal, for both ends (the range cannot span the hole
     // without containing a non-canonical address, which the two checks exclude).
-    auto canonical = [](uint64_t a) { return (static_cast<int64_t>(a << 16) >> 16) == static_cast<int64_t>(a); };
-    if (!canonical(address) || !canonical(last))
+    if (!layout::is_canonical(address) || !layout::is_canonical(last))
         return false;
     // Not inside [HYPERVISOR_VIRT_START, HYPERVISOR_VIRT_END).
     return last < layout::kHypervisorVirtStart || address >= layout::kHypervisorVirtEnd;
