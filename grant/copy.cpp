@@ -1,0 +1,217 @@
+// GNTTABOP_copy (Xen gnttab_copy and its helpers). Each side of a copy is a Buffer: the
+// side's domain, then either a grant of that domain (pinned for reading, or for writing
+// on the destination side) or, for DOMID_SELF only, one of the caller's own frames. A
+// CopyBatch keeps both Buffers from one element to the next when the next names the
+// same domains and the same grant or frame, exactly as Xen does; a failed element
+// releases both.
+//
+// Checks come in Xen's order, since the first failure is the status the guest sees:
+// domains (source, then destination), then claiming the source, then the destination,
+// then the offsets and length.
+#include "grant/grant_ops.hpp"
+#include "grant/shared_entry.hpp"
+
+namespace hv::grant {
+
+namespace {
+
+using xen::GrantStatus;
+namespace gntcopy = xen::gntcopy;
+
+constexpr int16_t raw(GrantStatus s) { return static_cast<int16_t>(s); }
+constexpr uint64_t kRefMask = 0xffffffffu;
+
+// Frames are named by number only on the caller's own side (DOMID_SELF); another
+// domain's memory is reachable only through its grants.
+constexpr bool frame_allowed(DomainId domid, bool is_gref) { return is_gref || domid == kDomidSelf; }
+
+}  // namespace
+
+CopyBatch::~CopyBatch() {
+    release(source_);
+    release(dest_);
+    unlock_domains();
+}
+
+void CopyBatch::copy(xen::GrantCopy& op) {
+    const GrantStatus status = copy_one(op);
+    if (status != GrantStatus::okay) {
+        release(source_);
+        release(dest_);
+    }
+    op.status = raw(status);
+}
+
+GrantStatus CopyBatch::copy_one(const xen::GrantCopy& op) {
+    if (!source_.domain || op.source.domid != source_.domid || !dest_.domain || op.dest.domid != dest_.domid) {
+        release(source_);
+        release(dest_);
+        unlock_domains();
+        if (GrantStatus s = lock_domains(op); s != GrantStatus::okay)
+            return s;
+    } else if (!frame_allowed(op.source.domid, op.flags & gntcopy::source_gref) ||
+               !frame_allowed(op.dest.domid, op.flags & gntcopy::dest_gref)) {
+        // Deliberately stricter than Xen 4.17, which checks this only when the domains
+        // change, so an element naming the domains of the previous one could copy to or
+        // from any frame of another domain by number.
+        return GrantStatus::permission_denied;
+    }
+    if (!usable(op.source, source_, op.flags & gntcopy::source_gref)) {
+        release(source_);
+        if (GrantStatus s = claim(op, op.source, source_, gntcopy::source_gref); s != GrantStatus::okay)
+            return s;
+    }
+    if (!usable(op.dest, dest_, op.flags & gntcopy::dest_gref)) {
+        release(dest_);
+        if (GrantStatus s = claim(op, op.dest, dest_, gntcopy::dest_gref); s != GrantStatus::okay)
+            return s;
+    }
+    // Offsets and length are 16 bits: these sums cannot wrap.
+    const unsigned src_end = unsigned{op.source.offset} + op.len;
+    const unsigned dest_end = unsigned{op.dest.offset} + op.len;
+    if (src_end > kPageSize || dest_end > kPageSize)
+        return GrantStatus::bad_copy_arg;
+    if (op.source.offset < source_.offset || src_end > unsigned{source_.offset} + source_.length)
+        return GrantStatus::general_error;
+    if (op.dest.offset < dest_.offset || dest_end > unsigned{dest_.offset} + dest_.length)
+        return GrantStatus::general_error;
+    ctx_.frames.copy(dest_.frame, op.dest.offset, source_.frame, op.source.offset, op.len);
+    return GrantStatus::okay;
+}
+
+// ---- domains -----------------------------------------------------------------------------
+
+GrantStatus CopyBatch::lock_domain(DomainId domid, bool is_gref, Buffer& buf) {
+    if (!frame_allowed(domid, is_gref))
+        return GrantStatus::permission_denied;
+    buf.domain = TableRef::find_any(ctx_.domains, caller_, domid);
+    if (!buf.domain)
+        return GrantStatus::bad_domain;
+    buf.domid = domid;
+    return GrantStatus::okay;
+}
+
+GrantStatus CopyBatch::lock_domains(const xen::GrantCopy& op) {
+    GrantStatus s = lock_domain(op.source.domid, op.flags & gntcopy::source_gref, source_);
+    if (s == GrantStatus::okay)
+        s = lock_domain(op.dest.domid, op.flags & gntcopy::dest_gref, dest_);
+    if (s != GrantStatus::okay)
+        unlock_domains();
+    return s;
+}
+
+void CopyBatch::unlock_domains() {
+    source_.domain.reset();
+    dest_.domain.reset();
+}
+
+// ---- buffers -------------------------------------------------------------------------------
+
+bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref) {
+    if (!buf.ready)
+        return false;
+    if (is_gref)
+        return buf.have_grant && ptr.u.ref == static_cast<xen::GrantRef>(buf.key & kRefMask);
+    // Xen compares the whole 64-bit union, whichever way the buffer was claimed.
+    return ptr.u.gmfn == buf.key;
+}
+
+GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf,
+                             uint16_t gref_flag) {
+    buf.read_only = gref_flag == gntcopy::source_gref;
+    GrantTable& owner = *buf.domain;
+    if (op.flags & gref_flag) {
+        const xen::GrantRef ref = ptr.u.ref;
+        if (GrantStatus s = acquire_grant(owner, ref, buf.read_only, buf.frame); s != GrantStatus::okay)
+            return s;
+        buf.key = (buf.key & ~kRefMask) | ref;
+        buf.have_grant = true;
+        buf.have_page = true;
+        buf.offset = 0;  // v1 grants are whole pages
+        buf.length = kPageSize;
+    } else {
+        if (!ctx_.frames.get_page(ptr.u.gmfn, owner.id()))
+            return GrantStatus::bad_page;
+        buf.frame = ptr.u.gmfn;
+        buf.key = ptr.u.gmfn;
+        buf.have_page = true;
+        buf.offset = 0;
+        buf.length = kPageSize;
+    }
+    if (!buf.read_only) {
+        if (!ctx_.frames.get_writable(buf.frame, owner.id()))
+            return GrantStatus::general_error;  // e.g. a page table; release() drops the rest
+        buf.have_type = true;
+    }
+    buf.ready = true;
+    return GrantStatus::okay;
+}
+
+void CopyBatch::release(Buffer& buf) {
+    buf.ready = false;
+    if (buf.have_grant) {
+        release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), buf.read_only);
+        buf.have_grant = false;
+    }
+    if (buf.have_type) {
+        ctx_.frames.put_writable(buf.frame);
+        buf.have_type = false;
+    }
+    if (buf.have_page) {
+        ctx_.frames.put_page(buf.frame);
+        buf.have_page = false;
+    }
+}
+
+// ---- grants ---------------------------------------------------------------------------------
+//
+// A copy pins the grant like a host mapping (host_read / host_write units) for as long
+// as the buffer holds it, and takes one general reference to the frame (Xen
+// acquire_grant_for_copy / release_grant_for_copy, v1 entries).
+
+GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame) {
+    const uint32_t units = readonly ? pin::host_read : pin::host_write;
+    const DomainId user = caller_.id();
+    LockGuard guard(granter.lock());
+    if (granter.frames_released())
+        return GrantStatus::bad_domain;
+    if (ref >= granter.nr_entries())
+        return GrantStatus::bad_gntref;
+    ActiveEntry& act = granter.active(ref);
+    if (act.pin != 0 && (act.domid != user || (act.pin & pin::overflow_mask(units)) != 0))
+        return GrantStatus::general_error;
+    SharedEntry entry = granter.shared_entry(ref);
+    if (act.pin == 0 || (!readonly && (act.pin & pin::writable_mask) == 0)) {
+        if (GrantStatus s = acquire_flags(entry, act.pin != 0, readonly, false, user); s != GrantStatus::okay)
+            return s;
+        const Frame granted = entry.load_frame();
+        if (!ctx_.frames.get_page(granted, granter.id())) {
+            release_flags(entry, act.pin, readonly);
+            return GrantStatus::bad_page;
+        }
+        if (act.pin == 0) {
+            act.domid = user;
+            act.frame = granted;
+        } else if (act.frame != granted) {
+            // The guest moved the grant to another frame while it was pinned.
+            ctx_.frames.put_page(granted);
+            release_flags(entry, act.pin, readonly);
+            return GrantStatus::general_error;
+        }
+    } else if (!ctx_.frames.get_page(act.frame, granter.id())) {
+        release_flags(entry, act.pin, readonly);
+        return GrantStatus::bad_domain;  // Xen: the owner changed or is dying
+    }
+    granter.pin(act, units);
+    frame = act.frame;
+    return GrantStatus::okay;
+}
+
+void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly) {
+    LockGuard guard(granter.lock());
+    ActiveEntry& act = granter.active(ref);
+    granter.unpin(act, readonly ? pin::host_read : pin::host_write);
+    release_flags(granter.shared_entry(ref), act.pin, readonly);
+}
+
+}  // namespace hv::grant

@@ -1,0 +1,142 @@
+// The grant_table_op sub-operations on kernel copies of their argument structs (STYLE.md
+// rule 4): hypercall/grant.cpp copies each struct in, calls these, and copies the fields
+// Xen writes back out. Semantics and GNTST_* codes are Xen 4.17's (common/grant_table.c,
+// arch/x86/pv/grant_table.c); per-operation results go to the struct's `status`.
+//
+// Batches. map_grant_ref is per element. Unmaps go through an UnmapBatch: each unmap
+// removes the mapping at once, and finish() flushes the mapper's TLB before any pin or
+// page reference is dropped, so no CPU can still reach a frame the granter gets back.
+// Copies go through a CopyBatch, which keeps the last source and destination pinned
+// between elements as Xen does. One deliberate difference: Xen 4.17 checks "frames by
+// number only for DOMID_SELF" only when an element names other domains than the one
+// before; here every element is checked (Xen's gap lets a guest reach any frame of a
+// domain that granted it one page).
+#pragma once
+
+#include <cstdint>
+
+#include "grant/grant_seams.hpp"
+#include "grant/grant_table.hpp"
+#include "grant/table_ref.hpp"
+#include "hypercall/public/grant_table.hpp"
+#include "lib/status.hpp"
+
+namespace hv::grant {
+
+// ---- table management (table_ops.cpp) -------------------------------------------------
+
+// GNTTABOP_setup_table: grows domain `dom`'s table to nr_frames; on okay,
+// frames[0..nr_frames) are its frame numbers. bad_domain, permission_denied (another
+// domain, caller not a control domain), general_error (beyond the limit, out of memory).
+xen::GrantStatus setup_table(GrantContext& ctx, GrantTable& caller, DomainId dom, uint32_t nr_frames,
+                             Frame (&frames)[GrantTable::kMaxGrantFrames]);
+// GNTTABOP_query_size: fills nr_frames and max_nr_frames on okay.
+xen::GrantStatus query_size(GrantContext& ctx, GrantTable& caller, xen::GrantQuerySize& op);
+// GNTTABOP_get_version: NoSuchDomain (-ESRCH), Permission (-EPERM); the version is 1.
+[[nodiscard]] Result<uint32_t> get_version(GrantContext& ctx, GrantTable& caller, DomainId dom);
+// GNTTABOP_set_version on the caller's own table: 1 is kept, 2 is NotSupported (-ENOSYS,
+// as Xen with gnttab=max-ver:1), anything else InvalidArgument. `version` becomes the
+// version in force either way.
+[[nodiscard]] Status set_version(uint32_t& version);
+// GNTTABOP_get_status_frames: v1 tables have none, so only nr_frames 0 is okay.
+xen::GrantStatus get_status_frames(GrantContext& ctx, GrantTable& caller, DomainId dom, uint32_t nr_frames);
+// GNTTABOP_swap_grant_ref on the caller's own table: bad_gntref, eagain if either is in
+// use.
+xen::GrantStatus swap_grant_ref(GrantTable& table, xen::GrantRef a, xen::GrantRef b);
+
+// ---- mappings (map.cpp, unmap.cpp) -------------------------------------------------------
+
+// GNTTABOP_map_grant_ref: on okay also sets op.handle and op.dev_bus_addr.
+void map_grant_ref(GrantContext& ctx, GrantTable& mapper, xen::GrantMapRef& op);
+
+class UnmapBatch {
+public:
+    static constexpr unsigned kCapacity = 32;  // Xen GNTTAB_UNMAP_BATCH_SIZE
+
+    UnmapBatch(GrantContext& ctx, GrantTable& mapper) : ctx_(ctx), mapper_(mapper) {}
+    ~UnmapBatch() { finish(); }
+    UnmapBatch(const UnmapBatch&) = delete;
+    UnmapBatch& operator=(const UnmapBatch&) = delete;
+
+    // Call finish() before adding more than kCapacity operations.
+    bool full() const { return count_ == kCapacity; }
+    // GNTTABOP_unmap_grant_ref / GNTTABOP_unmap_and_replace, first half: sets op.status.
+    void unmap(xen::GrantUnmapRef& op);
+    void unmap(xen::GrantUnmapAndReplace& op);
+    // Flushes the mapper's TLB and drops the pins and references of every mapping removed.
+    void finish();
+
+private:
+    struct Pending {
+        TableRef granter;
+        xen::GrantRef ref = 0;
+        Frame frame = 0;
+        uint16_t done = 0;  // GNTMAP_host_map / device_map removed, plus GNTMAP_readonly
+    };
+
+    xen::GrantStatus unmap_common(uint64_t host_addr, uint64_t dev_bus_addr, uint64_t new_addr,
+                                  xen::GrantHandle handle);
+    void complete(Pending& p);
+
+    GrantContext& ctx_;
+    GrantTable& mapper_;
+    Pending pending_[kCapacity];
+    unsigned count_ = 0;
+};
+
+// ---- copies (copy.cpp) -----------------------------------------------------------------
+
+class CopyBatch {
+public:
+    CopyBatch(GrantContext& ctx, GrantTable& caller) : ctx_(ctx), caller_(caller) {}
+    ~CopyBatch();
+    CopyBatch(const CopyBatch&) = delete;
+    CopyBatch& operator=(const CopyBatch&) = delete;
+
+    // GNTTABOP_copy of one element: sets op.status.
+    void copy(xen::GrantCopy& op);
+
+private:
+    // Xen struct gnttab_copy_buf: one side of the copy, kept between elements.
+    struct Buffer {
+        TableRef domain;      // the side's domain while "locked"
+        DomainId domid = 0;   // the domid the element named (DOMID_SELF kept as is)
+        uint64_t key = 0;     // the gmfn, or the grant ref in the low 32 bits
+        Frame frame = 0;
+        uint16_t offset = 0;  // the granted range within the frame
+        uint16_t length = 0;
+        bool read_only = false;
+        bool ready = false;   // claimed and usable (Xen: buf->virt)
+        bool have_grant = false;
+        bool have_page = false;
+        bool have_type = false;
+    };
+
+    xen::GrantStatus copy_one(const xen::GrantCopy& op);
+    xen::GrantStatus lock_domains(const xen::GrantCopy& op);
+    xen::GrantStatus lock_domain(DomainId domid, bool is_gref, Buffer& buf);
+    void unlock_domains();
+    xen::GrantStatus claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf, uint16_t gref_flag);
+    static bool usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref);
+    void release(Buffer& buf);
+    xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame);
+    void release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly);
+
+    GrantContext& ctx_;
+    GrantTable& caller_;
+    Buffer source_;
+    Buffer dest_;
+};
+
+// ---- teardown (teardown.cpp) --------------------------------------------------------------
+//
+// Destroying a domain, in Xen's order: release_mappings() drops every pin its mappings
+// hold on other domains' grants (Xen gnttab_release_mappings: for a PV domain the
+// references of host mappings belong to its page-table entries, dropped when those are
+// torn down; device mappings' references are dropped here); then
+// GrantTable::release_frames() gives its shared frames back. The GrantTable itself may
+// be destroyed once no domain can find it and pinned_entries() is 0 (its grants are
+// no longer mapped or being copied by anyone).
+void release_mappings(GrantContext& ctx, GrantTable& mapper);
+
+}  // namespace hv::grant
