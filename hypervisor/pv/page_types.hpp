@@ -137,6 +137,29 @@ public:
     [[nodiscard]] Status update_foreign_entry(Pfn table_mfn, unsigned index, uint64_t new_entry,
                                               uint16_t table_owner, uint16_t page_owner, bool preserve_ad);
 
+    // Grant mappings (Xen create_grant_pv_mapping / replace_grant_pv_mapping; pv/grant_entries.cpp). The
+    // one place an L1 entry may name a frame of a domain other than the page owner without the checks of
+    // update_foreign_entry: the grant core (grant/) has already taken the references the entry needs (a
+    // general one, plus a Writable type one for a writable entry) on the granted frame and hands them to
+    // the entry here, so I4 holds with "a RAM frame of the page owner" read as "or a frame whose references
+    // the entry owns". From then on it is an ordinary entry: if the guest overwrites it or the L1 is
+    // de-validated, drop_l1_refs() drops exactly those references once (release Xen has no grant marker in
+    // the entry either), and a later grant unmap finds no matching entry and fails.
+    //
+    // All three need `l1_mfn` to be a validated L1 table owned by `table_owner` (else InvalidArgument).
+    // install_grant_entry writes `entry` (present, already adjusted) at `index` and drops the references
+    // of the entry it replaces.
+    [[nodiscard]] Status install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry, uint16_t table_owner);
+    // remove_grant_entry: the entry at `index` must be present and map `frame`, writable iff `writable`
+    // (else InvalidArgument, nothing changed). It becomes `replacement` (0, or an entry from take_entry,
+    // whose references move with it) and its own references are the caller's to drop.
+    [[nodiscard]] Status remove_grant_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner, Pfn frame,
+                                            bool writable, uint64_t replacement);
+    // take_entry clears the entry at `index` and returns it with its references, which the caller places
+    // with remove_grant_entry or gives back with drop_entry_refs.
+    [[nodiscard]] Result<uint64_t> take_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner);
+    void drop_entry_refs(uint64_t entry);
+
     // Queries (racy snapshots unless the caller knows the frame is quiescent).
     PageType type_of(Pfn mfn) const;  // None while the type count is 0
     uint32_t type_count(Pfn mfn) const;
@@ -181,6 +204,8 @@ private:
 
     Status modify_entry(Pfn table, unsigned level, unsigned index, uint64_t new_entry, uint16_t owner,
                         uint16_t page_owner, bool preserve_ad);
+    // The slot of a validated L1 owned by `owner`, with a general ref on the table held (grant_entries.cpp).
+    Result<uint64_t*> grant_slot(Pfn l1_mfn, unsigned index, uint16_t owner);
 
     TicketLock& lock_for(uint16_t domain) { return locks_[domain % kLockStripes]; }
     // Every frame reached here has a FrameInfo by construction; checked anyway, since a broken invariant
