@@ -30,6 +30,7 @@
 //  once. A self-grant takes its own maptrack lock, then its own lock: the same order.
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
@@ -134,6 +135,9 @@ public:
     void release_frames();
     // Frees the maptrack pages; every entry must be free (maptrack_lock() taken here).
     void release_maptrack();
+
+    // Bookkeeping of the GrantDomains implementation: the lookups (TableRefs) in flight.
+    std::atomic<uint32_t> lookups{0};
 
 private:
     static constexpr xen::GrantHandle kListEnd = ~0u;  // Xen MAPTRACK_TAIL

@@ -1,20 +1,29 @@
-// grant_table_op, the table-management half: set_version, get_version, query_size and
-// setup_table, so PV kernels can find their grant frames at boot. Mapping, unmapping and
-// copying grants (and v2 tables, which Xen also hides with gnttab=max-ver:1) are answered
-// -ENOSYS until the grant-table core lands in grant/.
+// grant_table_op (hypercall 20): decoding, copy-in/copy-out, batching and preemption.
+// The logic is in the grant-table core (grant/grant_ops.hpp); the seams it runs on are
+// the kernel's (domain/grant_glue).
 //
-// Invariants: a domain's table has between 1 and kMaxFrames hypervisor frames, each given
-// to the domain with assign_shared (mappable writable, never a page table); frames are
-// only added, under the domain's lock.
-#include "arch/x86_64/layout.hpp"
+// As in Xen 4.17 (do_grant_table_op): a negative count is -EINVAL; bits above the 12-bit
+// command are continuation state only cache_flush may carry (-EINVAL otherwise); the
+// argument array of a batch is range-checked once (-EFAULT); each element is copied in,
+// worked on and its results copied out before the next, so a fault on element i leaves
+// elements before it done. Batches stop for preemption between elements (unmaps between
+// groups of 32, after their TLB flush) and continue with Xen's encoding: same command,
+// the array advanced past the elements done, the count reduced.
+//
+// What is copied back follows Xen field by field: map_grant_ref and query_size write the
+// whole struct, set_version its version, get_version only `version`, setup_table,
+// get_status_frames, unmaps, copies and swaps only `status`.
+#include <cstddef>
+
 #include "domain/domain.hpp"
-#include "domain/page_types_glue.hpp"
+#include "domain/grant_glue.hpp"
+#include "grant/grant_ops.hpp"
+#include "grant/grant_table.hpp"
 #include "hypercall/errno.hpp"
 #include "hypercall/guest_ptr.hpp"
 #include "hypercall/handlers.hpp"
 #include "hypercall/public/grant_table.hpp"
 #include "hypercall/public/hypercalls.hpp"
-#include "kernel/memory.hpp"
 
 namespace hv {
 namespace {
@@ -22,120 +31,231 @@ namespace {
 using xen::GrantStatus;
 using xen::GrantTableOp;
 
-// The domain an argument names, or a grant status (Xen: GNTST_bad_domain / permission).
-Result<Domain*> grant_domain(HypercallContext& ctx, uint16_t domid, int16_t& status) {
-    Domain* d = domid == kDomidSelf ? &ctx.domain() : domain_by_id(domid);
-    if (d == nullptr) {
-        status = xen::raw(GrantStatus::bad_domain);
-        return Status::NotFound;
-    }
-    if (d != &ctx.domain() && !ctx.domain().privileged()) {
-        status = xen::raw(GrantStatus::permission_denied);
-        return Status::Permission;
-    }
-    return d;
+constexpr uint32_t kCmdMask = (1u << 12) - 1;  // Xen GNTTABOP_CMD_MASK
+constexpr unsigned kUnmapChunk = grant::UnmapBatch::kCapacity;
+
+int64_t fault() { return to_guest_errno(Status::Fault); }
+
+// Writes one output field of element `index` of a guest array of Struct.
+template <typename Struct, typename Field>
+[[nodiscard]] Status write_field(uint64_t array, uint64_t index, size_t offset, const Field& value) {
+    auto element = GuestOut<Struct>(array).at(index);
+    if (!element.ok())
+        return element.status();
+    return copy_to_guest(element->address() + offset, &value, sizeof(value));
 }
 
-// Grows the table to `frames` frames (caller holds d.lock).
-Status grow(Domain& d, unsigned frames) {
-    GrantTableFrames& gt = d.grant_frames;
-    while (gt.count < frames) {
-        void* page = allocate_pages(0);
-        if (page == nullptr)
-            return Status::OutOfMemory;
-        const Pfn mfn = layout::virt_to_phys(page) >> kPageShift;
-        if (page_types().assign_shared(mfn, d.id()) != Status::Ok) {
-            free_pages(page, 0);
-            return Status::Busy;
+// The whole argument array must be guest memory before anything is read (Xen
+// guest_handle_okay).
+template <typename Struct>
+bool array_ok(uint64_t array, uint32_t count) {
+    return guest_range_ok(array, uint64_t{count} * sizeof(Struct));
+}
+
+template <typename Struct>
+int64_t continue_after(HypercallContext& ctx, uint32_t cmd, uint64_t array, uint32_t done, uint32_t count) {
+    auto rest = GuestIn<Struct>(array).at(done);
+    if (!rest.ok())
+        return to_guest_errno(rest.status());
+    return ctx.continue_with({{cmd, rest->address(), uint64_t{count - done}}});
+}
+
+// ---- batches ---------------------------------------------------------------------------
+
+int64_t map_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
+    if (!array_ok<xen::GrantMapRef>(array, count))
+        return fault();
+    GuestInOut<xen::GrantMapRef> list(array);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (i != 0 && ctx.should_preempt())
+            return continue_after<xen::GrantMapRef>(ctx, cmd, array, i, count);
+        xen::GrantMapRef op;
+        if (list.read(i, op) != Status::Ok)
+            return fault();
+        grant::map_grant_ref(grant_context(), table, op);
+        if (list.write(i, op) != Status::Ok)
+            return fault();
+    }
+    return 0;
+}
+
+// unmap_grant_ref and unmap_and_replace: groups of up to 32, each finished (TLB flush,
+// pins and references dropped) before the next group or a preemption.
+template <typename Struct>
+int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
+    if (!array_ok<Struct>(array, count))
+        return fault();
+    GuestIn<Struct> list(array);
+    grant::UnmapBatch batch(grant_context(), table);
+    uint32_t done = 0;
+    while (done < count) {
+        const uint32_t end = count - done > kUnmapChunk ? done + kUnmapChunk : count;
+        for (uint32_t i = done; i < end; ++i) {
+            Struct op;
+            if (list.read(i, op) != Status::Ok)
+                return fault();  // the batch's destructor finishes what was unmapped
+            batch.unmap(op);
+            if (write_field<Struct>(array, i, offsetof(Struct, status), op.status) != Status::Ok)
+                return fault();
         }
-        gt.frames[gt.count++] = mfn;
+        batch.finish();
+        done = end;
+        if (done < count && ctx.should_preempt())
+            return continue_after<Struct>(ctx, cmd, array, done, count);
     }
-    return Status::Ok;
+    return 0;
 }
 
-int64_t setup_table(HypercallContext& ctx, uint64_t arg) {
-    GuestInOut<xen::GrantSetupTable> uop(arg);
+int64_t copy_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
+    if (!array_ok<xen::GrantCopy>(array, count))
+        return fault();
+    GuestIn<xen::GrantCopy> list(array);
+    grant::CopyBatch batch(grant_context(), table);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (i != 0 && ctx.should_preempt())
+            return continue_after<xen::GrantCopy>(ctx, cmd, array, i, count);
+        xen::GrantCopy op;
+        if (list.read(i, op) != Status::Ok)
+            return fault();
+        batch.copy(op);
+        if (write_field<xen::GrantCopy>(array, i, offsetof(xen::GrantCopy, status), op.status) != Status::Ok)
+            return fault();
+    }
+    return 0;
+}
+
+int64_t swap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
+    if (!array_ok<xen::GrantSwapRef>(array, count))
+        return fault();
+    GuestIn<xen::GrantSwapRef> list(array);
+    for (uint32_t i = 0; i < count; ++i) {
+        if (i != 0 && ctx.should_preempt())
+            return continue_after<xen::GrantSwapRef>(ctx, cmd, array, i, count);
+        xen::GrantSwapRef op;
+        if (list.read(i, op) != Status::Ok)
+            return fault();
+        op.status = xen::raw(grant::swap_grant_ref(table, op.ref_a, op.ref_b));
+        if (write_field<xen::GrantSwapRef>(array, i, offsetof(xen::GrantSwapRef, status), op.status) != Status::Ok)
+            return fault();
+    }
+    return 0;
+}
+
+// ---- single-struct operations ------------------------------------------------------------
+
+int64_t setup_table(grant::GrantTable& table, uint64_t arg, uint32_t count) {
+    if (count != 1)
+        return to_guest_errno(Status::InvalidArgument);
     xen::GrantSetupTable op;
-    if (Status s = uop.read(op); s != Status::Ok)
-        return to_guest_errno(s);
-    if (!guest_range_ok(op.frame_list, uint64_t{op.nr_frames} * sizeof(uint64_t)))
-        return to_guest_errno(Status::Fault);
-    auto d = grant_domain(ctx, op.dom, op.status);
-    if (d.ok()) {
-        LockGuard guard((*d)->lock);
-        if (op.nr_frames > GrantTableFrames::kMaxFrames || grow(**d, op.nr_frames) != Status::Ok) {
-            op.status = xen::raw(GrantStatus::general_error);
-        } else {
-            op.status = xen::raw(GrantStatus::okay);
-            GuestOut<uint64_t> list(op.frame_list);
-            for (uint32_t i = 0; i < op.nr_frames; ++i)
-                if (Status s = list.write(i, (*d)->grant_frames.frames[i]); s != Status::Ok)
-                    return to_guest_errno(s);
-        }
+    if (GuestIn<xen::GrantSetupTable>(arg).read(op) != Status::Ok)
+        return fault();
+    if (!array_ok<uint64_t>(op.frame_list, op.nr_frames))
+        return fault();
+    grant::Frame frames[grant::GrantTable::kMaxGrantFrames];
+    GrantStatus status = grant::setup_table(grant_context(), table, op.dom, op.nr_frames, frames);
+    if (status == GrantStatus::okay) {
+        GuestOut<uint64_t> list(op.frame_list);
+        for (uint32_t i = 0; i < op.nr_frames; ++i)
+            if (list.write(i, frames[i]) != Status::Ok)
+                status = GrantStatus::bad_virt_addr;
     }
-    return to_guest_errno(uop.write(op));
+    op.status = xen::raw(status);
+    if (write_field<xen::GrantSetupTable>(arg, 0, offsetof(xen::GrantSetupTable, status), op.status) != Status::Ok)
+        return fault();
+    return 0;
 }
 
-int64_t query_size(HypercallContext& ctx, uint64_t arg) {
+int64_t query_size(grant::GrantTable& table, uint64_t arg, uint32_t count) {
+    if (count != 1)
+        return to_guest_errno(Status::InvalidArgument);
     GuestInOut<xen::GrantQuerySize> uop(arg);
     xen::GrantQuerySize op;
-    if (Status s = uop.read(op); s != Status::Ok)
-        return to_guest_errno(s);
-    auto d = grant_domain(ctx, op.dom, op.status);
-    if (d.ok()) {
-        LockGuard guard((*d)->lock);
-        if (grow(**d, 1) != Status::Ok) {  // every table has its first frame
-            op.status = xen::raw(GrantStatus::general_error);
-        } else {
-            op.nr_frames = (*d)->grant_frames.count;
-            op.max_nr_frames = GrantTableFrames::kMaxFrames;
-            op.status = xen::raw(GrantStatus::okay);
-        }
-    }
-    return to_guest_errno(uop.write(op));
+    if (uop.read(op) != Status::Ok)
+        return fault();
+    (void)grant::query_size(grant_context(), table, op);
+    return uop.write(op) == Status::Ok ? 0 : fault();
+}
+
+int64_t set_version(uint64_t arg) {
+    GuestInOut<xen::GrantSetVersion> uop(arg);
+    xen::GrantSetVersion op;
+    if (uop.read(op) != Status::Ok)
+        return fault();
+    const Status status = grant::set_version(op.version);
+    if (uop.write(op) != Status::Ok)
+        return fault();
+    return to_guest_errno(status);
+}
+
+int64_t get_version(grant::GrantTable& table, uint64_t arg) {
+    xen::GrantGetVersion op;
+    if (GuestIn<xen::GrantGetVersion>(arg).read(op) != Status::Ok)
+        return fault();
+    auto version = grant::get_version(grant_context(), table, op.dom);
+    if (!version.ok())
+        return to_guest_errno(version.status());
+    op.version = *version;
+    if (write_field<xen::GrantGetVersion>(arg, 0, offsetof(xen::GrantGetVersion, version), op.version) != Status::Ok)
+        return fault();
+    return 0;
+}
+
+int64_t get_status_frames(grant::GrantTable& table, uint64_t arg, uint32_t count) {
+    if (count != 1)
+        return to_guest_errno(Status::InvalidArgument);
+    xen::GrantGetStatusFrames op;
+    if (GuestIn<xen::GrantGetStatusFrames>(arg).read(op) != Status::Ok)
+        return fault();
+    if (!array_ok<uint64_t>(op.frame_list, op.nr_frames))
+        return fault();
+    op.status = xen::raw(grant::get_status_frames(grant_context(), table, op.dom, op.nr_frames));
+    if (write_field<xen::GrantGetStatusFrames>(arg, 0, offsetof(xen::GrantGetStatusFrames, status), op.status) !=
+        Status::Ok)
+        return fault();
+    return 0;
 }
 
 }  // namespace
 
 HV_HYPERCALL(grant_table_op) {
+    const uint32_t raw_cmd = static_cast<uint32_t>(args.a[0]);
     const uint64_t arg = args.a[1];
     const uint32_t count = static_cast<uint32_t>(args.a[2]);
-    switch (static_cast<GrantTableOp>(args.a[0])) {
+    if (static_cast<int32_t>(count) < 0)
+        return to_guest_errno(Status::InvalidArgument);
+    const uint32_t cmd = raw_cmd & kCmdMask;
+    const auto op = static_cast<GrantTableOp>(cmd);
+    if (op != GrantTableOp::cache_flush && cmd != raw_cmd)
+        return to_guest_errno(Status::InvalidArgument);
+    auto table = grant_table_of(ctx.domain());
+    if (!table.ok())
+        return to_guest_errno(table.status());
+    grant::GrantTable& t = **table;
+
+    switch (op) {
+    case GrantTableOp::map_grant_ref:
+        return map_batch(ctx, t, cmd, arg, count);
+    case GrantTableOp::unmap_grant_ref:
+        return unmap_batch<xen::GrantUnmapRef>(ctx, t, cmd, arg, count);
+    case GrantTableOp::unmap_and_replace:
+        return unmap_batch<xen::GrantUnmapAndReplace>(ctx, t, cmd, arg, count);
     case GrantTableOp::setup_table:
-        return count == 1 ? setup_table(ctx, arg) : to_guest_errno(Status::InvalidArgument);
+        return setup_table(t, arg, count);
+    case GrantTableOp::copy:
+        return copy_batch(ctx, t, cmd, arg, count);
     case GrantTableOp::query_size:
-        return count == 1 ? query_size(ctx, arg) : to_guest_errno(Status::InvalidArgument);
-    case GrantTableOp::set_version: {
-        if (count != 1)
-            return to_guest_errno(Status::InvalidArgument);
-        xen::GrantSetVersion op;
-        if (Status s = GuestInOut<xen::GrantSetVersion>(arg).read(op); s != Status::Ok)
-            return to_guest_errno(s);
-        if (op.version != 1 && op.version != 2)
-            return to_guest_errno(Status::InvalidArgument);
-        int64_t rc = 0;
-        if (op.version == 2)
-            rc = to_guest_errno(Status::NotSupported);  // v2 not offered (Xen with max-ver:1)
-        op.version = 1;  // the version in force is reported back either way
-        if (Status s = GuestInOut<xen::GrantSetVersion>(arg).write(op); s != Status::Ok)
-            return to_guest_errno(s);
-        return rc;
-    }
-    case GrantTableOp::get_version: {
-        if (count != 1)
-            return to_guest_errno(Status::InvalidArgument);
-        GuestInOut<xen::GrantGetVersion> uop(arg);
-        xen::GrantGetVersion op;
-        if (Status s = uop.read(op); s != Status::Ok)
-            return to_guest_errno(s);
-        int16_t status = 0;
-        auto d = grant_domain(ctx, op.dom, status);
-        if (!d.ok())
-            return to_guest_errno(status == xen::raw(GrantStatus::bad_domain) ? Status::NoSuchDomain : Status::Permission);
-        op.version = 1;
-        return to_guest_errno(uop.write(op));
-    }
-    default:
+        return query_size(t, arg, count);
+    case GrantTableOp::set_version:
+        return set_version(arg);
+    case GrantTableOp::get_status_frames:
+        return get_status_frames(t, arg, count);
+    case GrantTableOp::get_version:
+        return get_version(t, arg);
+    case GrantTableOp::swap_grant_ref:
+        return swap_batch(ctx, t, cmd, arg, count);
+    case GrantTableOp::dump_table:  // gone from Xen 4.17 too
+    case GrantTableOp::transfer:    // page transfers: not offered (docs/abi-compatibility.md)
+    case GrantTableOp::cache_flush: // Arm-only in practice: not offered
         break;
     }
     return to_guest_errno(Status::NotSupported);

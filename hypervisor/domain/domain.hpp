@@ -24,14 +24,9 @@
 namespace hv {
 
 struct DomainEvents;
-
-// The grant table's frames (hypervisor pages shared with the domain), grown by
-// GNTTABOP_setup_table. Caller holds Domain::lock.
-struct GrantTableFrames {
-    static constexpr unsigned kMaxFrames = 64;  // Xen's default max_grant_frames
-    Pfn frames[kMaxFrames] = {};
-    unsigned count = 0;
-};
+namespace grant {
+class GrantTable;
+}
 
 using DomainId = uint16_t;
 inline constexpr DomainId kDomidSelf = 0x7ff0;
@@ -78,7 +73,9 @@ public:
     bool vm_assist_enabled(unsigned type) const { return (__atomic_load_n(&vm_assist, __ATOMIC_RELAXED) >> type) & 1; }
 
     sched::SchedDomain sched_domain{this};
-    GrantTableFrames grant_frames;
+    // Grant table (grant/, wired in domain/grant_glue): created with its first frame on
+    // first use, published once (release), never replaced.
+    std::atomic<grant::GrantTable*> grant_table{nullptr};
 
     // Event channels (domain/events_glue).
     struct DomainEvents* events = nullptr;

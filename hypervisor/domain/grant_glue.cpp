@@ -1,0 +1,265 @@
+// Kernel side of the grant-table core: the seams of grant/grant_seams.hpp on the page-type
+// core (pv/page_types), the direct map, the frame allocator and the domain registry.
+//
+// Host mappings (Xen create_grant_pv_mapping / replace_grant_pv_mapping): `host_addr` is
+// a linear address in the page tables of the vCPU making the hypercall, whose L1 entry
+// is found by walking its current L4 (Xen walks the linear map: the same tables), or with
+// GNTMAP_contains_pte the machine address of an L1 entry. Either way the L1 must be a
+// validated L1 table of the mapping domain; the page-type core writes the entry under its
+// page-table lock (pv/grant_entries.cpp).
+#include "domain/grant_glue.hpp"
+
+#include <new>
+
+#include "arch/x86_64/cpu.hpp"
+#include "arch/x86_64/layout.hpp"
+#include "domain/domain.hpp"
+#include "domain/page_types_glue.hpp"
+#include "domain/vcpu.hpp"
+#include "grant/grant_ops.hpp"
+#include "grant/grant_table.hpp"
+#include "kernel/log.hpp"
+#include "kernel/memory.hpp"
+#include "kernel/percpu.hpp"
+#include "pv/pte_rules.hpp"
+#include "seam/panic.hpp"
+
+namespace hv {
+namespace {
+
+using grant::Frame;
+using xen::GrantStatus;
+namespace gntmap = xen::gntmap;
+
+// ---- table frames and bookkeeping pages --------------------------------------------------
+
+class KernelGrantMemory final : public grant::GrantMemory {
+public:
+    Result<grant::TableFrame> allocate_table_frame(grant::DomainId owner) override {
+        void* page = allocate_pages(0);
+        if (page == nullptr)
+            return Status::OutOfMemory;
+        const Pfn mfn = layout::virt_to_phys(page) >> kPageShift;
+        if (page_types().assign_shared(mfn, owner) != Status::Ok) {
+            free_pages(page, 0);
+            return Status::OutOfMemory;
+        }
+        return grant::TableFrame{page, mfn};
+    }
+    void free_table_frame(grant::DomainId owner, const grant::TableFrame& frame) override {
+        if (page_types().release(frame.frame, owner) != Status::Ok) {
+            LOG_WARN("grant: d%u table frame %#llx was not the domain's", owner,
+                     static_cast<unsigned long long>(frame.frame));
+            return;
+        }
+        // Still mapped by the domain: the frame becomes free when its last mapping goes,
+        // and frame_freed() does not give hypervisor pages back to the allocator yet, so
+        // it stays allocated (never reused while reachable).
+        if (page_types().general_count(frame.frame) == 0)
+            free_pages(frame.page, 0);
+    }
+    void* allocate_page() override { return allocate_pages(0); }
+    void free_page(void* page) override { free_pages(page, 0); }
+};
+
+// ---- granted frames -------------------------------------------------------------------------
+
+class KernelGrantFrames final : public grant::GrantFrames {
+public:
+    bool get_page(Frame frame, grant::DomainId owner) override { return page_types().get_page(frame, owner); }
+    void put_page(Frame frame) override { page_types().put_page(frame); }
+    bool get_writable(Frame frame, grant::DomainId owner) override {
+        return page_types().get_type(frame, pv::PageType::Writable, owner) == Status::Ok;
+    }
+    void put_writable(Frame frame) override { page_types().put_type(frame); }
+    void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) override {
+        auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;
+        const auto* from = static_cast<const uint8_t*>(layout::phys_to_virt(source << kPageShift)) + source_offset;
+        __builtin_memmove(to, from, length);
+    }
+};
+
+// ---- host mappings in PV page tables ---------------------------------------------------------
+
+struct L1Slot {
+    Pfn table;
+    unsigned index;
+};
+
+// Xen __addr_ok: below the canonical hole, or above the hypervisor's L4 slots.
+bool linear_address_ok(uint64_t va) { return va < (1ull << 47) || va >= layout::kHypervisorVirtEnd; }
+
+// The L1 entry for `va` in the vCPU's current page tables (Xen map_guest_l1e): every
+// level above must be present and not a large page. Frames are checked to be RAM before
+// they are read; whether the L1 may be written is the page-type core's decision.
+Result<L1Slot> find_linear_slot(const Vcpu& v, uint64_t va) {
+    if (!linear_address_ok(va))
+        return Status::InvalidArgument;
+    Pfn table = v.pv.kernel_mode ? v.pv.guest_table : v.pv.guest_table_user;
+    for (unsigned level = 4; level > 1; --level) {
+        if (!page_types().has_frame_info(table))
+            return Status::InvalidArgument;
+        const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
+        const uint64_t e = __atomic_load_n(&entries[(va >> (12 + 9 * (level - 1))) & 511], __ATOMIC_ACQUIRE);
+        if (!pv::entry_present(e) || (e & pv::pte::kLargePage))
+            return Status::InvalidArgument;
+        table = pv::entry_frame(e);
+    }
+    return L1Slot{table, static_cast<unsigned>((va >> 12) & 511)};
+}
+
+Result<L1Slot> find_slot(const Vcpu& v, uint64_t host_addr, uint32_t flags) {
+    if (flags & gntmap::contains_pte) {
+        if (host_addr % sizeof(uint64_t) != 0)
+            return Status::InvalidArgument;  // would overlap two entries
+        return L1Slot{host_addr >> kPageShift, static_cast<unsigned>((host_addr & (kPageSize - 1)) / 8)};
+    }
+    return find_linear_slot(v, host_addr);
+}
+
+// Xen grant_to_pte_flags + adjust_guest_l1e for a RAM frame: present, accessed, dirty,
+// never executable; user-accessible only with GNTMAP_application_map; read-only with
+// GNTMAP_readonly; the guest's three "available" flag bits (GNTMAP_guest_avail) in PTE
+// bits 9-11 (XENFEAT_gnttab_map_avail_bits). No grant marker, as in release Xen.
+uint64_t grant_entry(Frame frame, uint32_t flags) {
+    uint64_t e = (frame << kPageShift) | pv::pte::kPresent | pv::pte::kAccessed | pv::pte::kDirty |
+                 pv::pte::kNoExecute;
+    if (flags & gntmap::application_map)
+        e |= pv::pte::kUser;
+    if (!(flags & gntmap::readonly))
+        e |= pv::pte::kWritable;
+    e |= (static_cast<uint64_t>(flags >> gntmap::guest_avail_shift) << 9) & pv::pte::kAvailable;
+    return pv::adjust_entry(1, e);
+}
+
+Vcpu& mapping_vcpu(grant::DomainId mapper) {
+    Vcpu* v = this_cpu().current;
+    HV_ASSERT(v != nullptr && v->domain().id() == mapper);
+    return *v;
+}
+
+class KernelHostMappings final : public grant::HostMappings {
+public:
+    GrantStatus create(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) override {
+        auto slot = find_slot(mapping_vcpu(mapper), host_addr, flags);
+        if (!slot.ok())
+            return GrantStatus::general_error;
+        if (page_types().install_grant_entry(slot->table, slot->index, grant_entry(frame, flags), mapper) != Status::Ok)
+            return GrantStatus::general_error;
+        // The entry may have replaced a present one. Xen does not flush here, but its
+        // guests see the new mapping at once because XPTI reloads CR3 on every return to
+        // a PV guest; do the same for this one translation.
+        if (flags & gntmap::contains_pte)
+            arch::flush_tlb_local();
+        else
+            arch::invlpg(host_addr);
+        return GrantStatus::okay;
+    }
+    GrantStatus replace(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
+                        uint32_t flags) override {
+        const Vcpu& v = mapping_vcpu(mapper);
+        if ((flags & gntmap::contains_pte) && new_addr != 0)
+            return GrantStatus::general_error;  // Xen: no replace by PTE address
+        // Xen takes the new entry first; if the rest fails, that mapping is lost too.
+        uint64_t moved = 0;
+        if (new_addr != 0) {
+            auto from = find_linear_slot(v, new_addr);
+            if (!from.ok())
+                return GrantStatus::general_error;
+            auto taken = page_types().take_entry(from->table, from->index, mapper);
+            if (!taken.ok())
+                return GrantStatus::general_error;
+            moved = *taken;
+        }
+        auto slot = find_slot(v, host_addr, flags);
+        const bool writable = (flags & gntmap::readonly) == 0;
+        if (!slot.ok() ||
+            page_types().remove_grant_entry(slot->table, slot->index, mapper, frame, writable, moved) != Status::Ok) {
+            page_types().drop_entry_refs(moved);
+            return GrantStatus::general_error;
+        }
+        return GrantStatus::okay;
+    }
+    // One vCPU per domain runs at a time, on this CPU, as everywhere in the PV core so far
+    // (hypercall/mmu.cpp): a local flush reaches every stale translation.
+    void flush_tlb(grant::DomainId) override { arch::flush_tlb_local(); }
+};
+
+// ---- domains -------------------------------------------------------------------------------
+
+class KernelGrantDomains final : public grant::GrantDomains {
+public:
+    grant::GrantTable* acquire(grant::DomainId id) override {
+        Domain* d = domain_by_id(id);
+        if (d == nullptr)
+            return nullptr;
+        auto table = grant_table_of(*d);
+        if (!table.ok())
+            return nullptr;
+        (*table)->lookups.fetch_add(1, std::memory_order_acquire);
+        return *table;
+    }
+    void release(grant::GrantTable& table) override { table.lookups.fetch_sub(1, std::memory_order_release); }
+};
+
+constinit KernelGrantMemory memory;
+constinit KernelGrantFrames frames;
+constinit KernelHostMappings mappings;
+constinit KernelGrantDomains domains;
+constinit grant::GrantContext context{domains, frames, mappings};
+constinit TicketLock creation_lock;  // leaf: only around creating a table
+
+}  // namespace
+
+grant::GrantContext& grant_context() { return context; }
+
+Result<grant::GrantTable*> grant_table_of(Domain& d) {
+    if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
+        return t;
+    LockGuard guard(creation_lock);
+    if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
+        return t;
+    grant::GrantTableConfig config;
+    config.id = d.id();
+    config.control_domain = d.privileged();
+    auto* table = new (std::nothrow_t{}) grant::GrantTable(config, memory);  // no std::nothrow object in the image
+    if (table == nullptr)
+        return Status::OutOfMemory;
+    if (Status s = table->init(); s != Status::Ok) {
+        delete table;
+        return s;
+    }
+    d.grant_table.store(table, std::memory_order_release);
+    return table;
+}
+
+Status grant_attach(Domain& d) {
+    auto t = grant_table_of(d);
+    return t.ok() ? Status::Ok : t.status();
+}
+
+void grant_domain_destroy(Domain& d) {
+    grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire);
+    if (t == nullptr)
+        return;
+    grant::release_mappings(context, *t);
+    t->release_frames();
+}
+
+bool grant_domain_quiescent(Domain& d) {
+    grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire);
+    return t == nullptr || t->pinned_entries() == 0;
+}
+
+void grant_domain_free(Domain& d) {
+    grant::GrantTable* t = d.grant_table.exchange(nullptr, std::memory_order_acq_rel);
+    if (t == nullptr)
+        return;
+    HV_ASSERT(t->pinned_entries() == 0);
+    unsigned spins = 0;
+    while (t->lookups.load(std::memory_order_acquire) != 0)
+        spin_wait(spins);
+    delete t;
+}
+
+}  // namespace hv
