@@ -1,7 +1,7 @@
 // memory_op: the memory-reservation and address-map queries PV guests make.
-// Balloon operations (increase/decrease_reservation, populate_physmap, exchange) and
-// add_to_physmap are answered -ENOSYS until the dom0 and grant-table work needs them
-// (docs/abi-compatibility.md lists each subop).
+// Balloon operations (increase/decrease_reservation, populate_physmap, exchange) are
+// answered -ENOSYS until the dom0 work needs them; add_to_physmap is refused for PV
+// guests as Xen does (docs/abi-compatibility.md lists each subop).
 #include "domain/domain.hpp"
 #include "hypercall/errno.hpp"
 #include "hypercall/guest_ptr.hpp"
@@ -91,6 +91,20 @@ HV_HYPERCALL(memory_op) {
                 return to_guest_errno(s);
         list.nr_extents = i;
         return to_guest_errno(uop.write(list));
+    }
+    case MemoryOp::add_to_physmap: {
+        // Xen 4.17 lets only translated (HVM/PVH) guests add frames to their physmap; a
+        // PV guest maps grant frames by the MFNs GNTTABOP_setup_table lists. What it
+        // checks before saying so: the struct, the foreign space (-ENOSYS), the domain.
+        // (A start extent beyond 16 bits would be -EDOM, which Status cannot express.)
+        xen::AddToPhysmap xatp;
+        if (Status s = GuestIn<xen::AddToPhysmap>(arg).read(xatp); s != Status::Ok)
+            return to_guest_errno(s);
+        if (xatp.space == static_cast<uint32_t>(xen::MapSpace::gmfn_foreign))
+            return to_guest_errno(Status::NotSupported);
+        if (xatp.domid != kDomidSelf && domain_by_id(xatp.domid) == nullptr)
+            return to_guest_errno(Status::NoSuchDomain);
+        return to_guest_errno(Status::AccessDenied);
     }
     case MemoryOp::memory_map:
         return to_guest_errno(Status::NotSupported);  // no toolstack-set map: Xen says -ENOSYS too

@@ -81,6 +81,12 @@ public:
         return it == pages_.end() ? 0 : it->second.writable;
     }
     // References held on every frame, summed (0 when everything was given back).
+    template <typename Fn>
+    void for_each(Fn&& fn) {
+        std::lock_guard<std::mutex> guard(mutex_);
+        for (auto& [f, p] : pages_)
+            fn(f, p);
+    }
     long total_refs() {
         std::lock_guard<std::mutex> guard(mutex_);
         long n = 0;
@@ -331,6 +337,16 @@ public:
         for (auto& [key, pte] : tables_[mapper])
             n += pte.present;
         return n;
+    }
+
+    // Calls fn(mapper, pte) for every present entry.
+    template <typename Fn>
+    void for_each_present(Fn&& fn) {
+        std::lock_guard<std::mutex> guard(mutex_);
+        for (auto& [mapper, table] : tables_)
+            for (auto& [key, pte] : table)
+                if (pte.present)
+                    fn(mapper, pte);
     }
 
     std::map<DomainId, unsigned> flushes;

@@ -603,3 +603,16 @@ GUEST_TEST(grant_get_status_frames_v1) {
     EXPECT_EQ(op.status, st(xen::GrantStatus::bad_domain));
     EXPECT_ERRNO(grant_table_op(xen::GrantTableOp::get_status_frames, &op, 2), einval);
 }
+
+GUEST_TEST(grant_add_to_physmap_refused_for_pv) {
+    // Only translated guests place grant frames in their physmap; PV guests use the
+    // frame list of setup_table.
+    xen::AddToPhysmap xatp{xen::domid_self, 0, static_cast<uint32_t>(xen::MapSpace::grant_table), 0, 0x7000};
+    EXPECT_ERRNO(memory_op(xen::MemoryOp::add_to_physmap, &xatp), eacces);
+    xatp.domid = 7;
+    EXPECT_ERRNO(memory_op(xen::MemoryOp::add_to_physmap, &xatp), esrch);
+    xatp.space = static_cast<uint32_t>(xen::MapSpace::gmfn_foreign);
+    EXPECT_ERRNO(memory_op(xen::MemoryOp::add_to_physmap, &xatp), enosys);
+    xatp = {self_id, 0, static_cast<uint32_t>(xen::MapSpace::shared_info), 0, 0x7000};
+    EXPECT_ERRNO(memory_op(xen::MemoryOp::add_to_physmap, &xatp), eacces);
+}
