@@ -58,7 +58,10 @@ Status GrantTable::grow(unsigned frames) {
             status = Status::OutOfMemory;
             break;
         }
-        active_pages_[active_done] = new (page) ActiveEntry[kActivePerPage];
+        auto* entries = static_cast<ActiveEntry*>(page);
+        for (unsigned i = 0; i < kActivePerPage; ++i)
+            new (&entries[i]) ActiveEntry{};
+        active_pages_[active_done] = entries;
     }
     for (; status == Status::Ok && frames_done < frames; ++frames_done) {
         Result<TableFrame> f = memory_.allocate_table_frame(id_);
@@ -154,10 +157,10 @@ Result<xen::GrantHandle> GrantTable::get_handle() {
     void* page = memory_.allocate_page();
     if (page == nullptr)
         return Status::NoSpace;  // Xen would try to steal from another vCPU's list: none here
-    auto* entries = new (page) MaptrackEntry[kMaptrackPerPage];
+    auto* entries = static_cast<MaptrackEntry*>(page);
     const xen::GrantHandle first = maptrack_limit_;
     for (unsigned i = 0; i < kMaptrackPerPage; ++i)
-        entries[i] = MaptrackEntry{first + i + 1, 0, 0, 0};
+        new (&entries[i]) MaptrackEntry{first + i + 1, 0, 0, 0};
     // The new frame's entries after the first go before the old free list; its last entry
     // links to the old head (which becomes the end once it is the tail's only successor).
     entries[kMaptrackPerPage - 1].ref = free_head_;
