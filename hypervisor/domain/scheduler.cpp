@@ -127,6 +127,16 @@ void sched_vcpu_stopped(Vcpu& v) {
         kick_all(scheduler->vcpu_down(unit(v), now_ns()));
 }
 
+void sched_remove_vcpu(Vcpu& v) {
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    kick_all(scheduler->remove_unit(unit(v), now_ns()));
+}
+
+void sched_remove_domain(Domain& d) {
+    if (scheduler->remove_domain(d.sched_domain) != Status::Ok)
+        panic("sched: d%u still has vCPUs at removal", d.id());
+}
+
 Vcpu* sched_pick_next(PerCpu& cpu) {
     cpu.need_resched = false;
     const uint64_t now = now_ns();

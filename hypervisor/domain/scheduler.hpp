@@ -23,6 +23,8 @@ void sched_wake(Vcpu& v);                      // became runnable (online, unblo
 void sched_block(Vcpu& v);                     // SCHEDOP_block on the current vCPU
 void sched_yield(Vcpu& v);                     // SCHEDOP_yield
 void sched_vcpu_stopped(Vcpu& v);              // offline, paused or its domain shut down
+void sched_remove_vcpu(Vcpu& v);               // destruction: the vCPU leaves the scheduler
+void sched_remove_domain(Domain& d);           // destruction, after all its vCPUs
 bool sched_runnable(const Vcpu& v);
 
 // Chooses what this CPU runs next (nullptr = idle). Called with interrupts disabled.

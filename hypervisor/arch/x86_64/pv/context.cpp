@@ -11,6 +11,7 @@
 #include "domain/scheduler.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/pv_time.hpp"
+#include "kernel/quiesce.hpp"
 #include "kernel/softirq.hpp"
 
 namespace hv {
@@ -121,6 +122,7 @@ extern "C" void hv_exit_to_guest_work() {
     for (;;) {
         arch::irq_disable();
         softirq_run();
+        quiesce_note(cpu);
         Vcpu* current = cpu.current;
         if (cpu.need_resched || current == nullptr || !sched_runnable(*current)) {
             Vcpu* next = sched_pick_next(cpu);
