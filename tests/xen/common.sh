@@ -3,6 +3,8 @@
 # a helper that runs one guest under one of them.
 XEN_HV_CMDLINE="console=com1 com1=115200 dom0_mem=64M loglvl=all guest_loglvl=all noreboot"
 OURS_HV_CMDLINE="console=com1 com1=115200 dom0_mem=64M loglvl=all noreboot"
+# Scripts sourcing this from elsewhere (bench/run.sh) set XEN_SCRIPTS_DIR to this
+# directory; the scripts here default to their own.
 # Seconds one QEMU run may take before it is stopped (a healthy run takes ~5-15 s).
 RUN_TIMEOUT=${RUN_TIMEOUT:-120}
 
@@ -14,7 +16,7 @@ run_on() {
         ours) cmdline=$OURS_HV_CMDLINE ;;
         *) echo "run_on: unknown hypervisor kind $1" >&2; return 2 ;;
     esac
-    sh "$(dirname "$0")/run_guest.sh" "$2" "$cmdline" "$3" "$4.log" "$4.results" "$RUN_TIMEOUT"
+    sh "${XEN_SCRIPTS_DIR:-$(dirname "$0")}/run_guest.sh" "$2" "$cmdline" "$3" "$4.log" "$4.results" "$RUN_TIMEOUT"
 }
 
 # The case names listed in a known-differences file (first word of each line that is
@@ -37,10 +39,10 @@ run_pair_on() {
     case "$1" in
         xen)
             GUEST_CMDLINE="pair build$pair_bench" GUEST_MODULE2="$3" GUEST_MODULE2_CMDLINE="pair-a" \
-                sh "$(dirname "$0")/run_guest.sh" "$2" "$XEN_HV_CMDLINE" "$3" "$4.log" "$4.results" "$RUN_TIMEOUT" ;;
+                sh "${XEN_SCRIPTS_DIR:-$(dirname "$0")}/run_guest.sh" "$2" "$XEN_HV_CMDLINE" "$3" "$4.log" "$4.results" "$RUN_TIMEOUT" ;;
         ours)
             GUEST_CMDLINE="pair$pair_bench" GUEST_MODULE2="$3" GUEST_MODULE2_CMDLINE="$PAIR_DOMU_CMDLINE" \
-                sh "$(dirname "$0")/run_guest.sh" "$2" "$OURS_HV_CMDLINE $PAIR_DOMU_OPTION" "$3" "$4.log" "$4.results" \
+                sh "${XEN_SCRIPTS_DIR:-$(dirname "$0")}/run_guest.sh" "$2" "$OURS_HV_CMDLINE $PAIR_DOMU_OPTION" "$3" "$4.log" "$4.results" \
                 "$RUN_TIMEOUT" ;;
         *) echo "run_pair_on: unknown hypervisor kind $1" >&2; return 2 ;;
     esac

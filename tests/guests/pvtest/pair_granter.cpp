@@ -61,8 +61,8 @@ void report_line(const char* line) {
     __atomic_store_n(&r->count, r->count + 1, __ATOMIC_RELEASE);
 }
 
-void run(const char* name, void (*body)()) {
-    run_case(TestCase{name, body, __FILE__, 0});
+void run(ACase which, void (*body)()) {
+    run_case(TestCase{a_case_names[static_cast<int>(which)], body, __FILE__, 0});
 }
 
 // v1 grant entry: frame and domid first, flags last (the entry is live once flags say
@@ -266,36 +266,36 @@ bool serve(Command command, uint32_t seq) {
     switch (command) {
         case Command::hello:
             if (g.arg0 == 0)
-                run("peer_bound", case_peer_bound);
+                run(ACase::peer_bound, case_peer_bound);
             else if (g.arg0 == 1)
-                run("peer_rebound_after_mapper_close", case_peer_bound);
+                run(ACase::peer_rebound_after_mapper_close, case_peer_bound);
             else
-                run("peer_rebound_after_granter_close", case_peer_bound);
+                run(ACase::peer_rebound_after_granter_close, case_peer_bound);
             break;
         case Command::check_data:
-            run("sees_mapper_writes", case_sees_mapper_writes);
+            run(ACase::sees_mapper_writes, case_sees_mapper_writes);
             break;
         case Command::check_copy:
-            run("sees_grant_copy_out", case_sees_grant_copy_out);
+            run(ACase::sees_grant_copy_out, case_sees_grant_copy_out);
             break;
         case Command::revoke:
             if (g.arg1 != 0)
-                run("revoke_refused_while_mapped", case_revoke_refused_while_mapped);
+                run(ACase::revoke_refused_while_mapped, case_revoke_refused_while_mapped);
             else
-                run("revoke_after_unmap", case_revoke_after_unmap);
+                run(ACase::revoke_after_unmap, case_revoke_after_unmap);
             break;
         case Command::ping_pong:
             reply(seq);  // B starts the rounds once it sees the reply
-            run("ping_pong", case_ping_pong);
+            run(ACase::ping_pong, case_ping_pong);
             return true;
         case Command::peer_closed:
-            run("port_after_peer_closed", case_port_after_peer_closed);
+            run(ACase::port_after_peer_closed, case_port_after_peer_closed);
             break;
         case Command::close_port:
-            run("close_port_peer_still_bound", case_close_port_peer_still_bound);
+            run(ACase::close_port_peer_still_bound, case_close_port_peer_still_bound);
             break;
         case Command::finish:
-            run("grant_flags_clear_after_unmap", case_grant_flags_clear_after_unmap);
+            run(ACase::grant_flags_clear_after_unmap, case_grant_flags_clear_after_unmap);
             g.reply_value = g.report->count;
             break;
         case Command::shutdown:
@@ -316,10 +316,10 @@ void granter_main(const Options& options) {
     if (!set_up_pages())
         shutdown(xen::ShutdownReason::crash);
 
-    run("start_info_is_domu", case_start_info_is_domu);
-    run("grant_table_setup", case_grant_table_setup);
-    run("alloc_unbound_for_dom0", case_alloc_unbound_for_dom0);
-    run("control_op_refused", case_control_op_refused);
+    run(ACase::start_info_is_domu, case_start_info_is_domu);
+    run(ACase::grant_table_setup, case_grant_table_setup);
+    run(ACase::alloc_unbound_for_dom0, case_alloc_unbound_for_dom0);
+    run(ACase::control_op_refused, case_control_op_refused);
 
     Hello* hello = g.hello;
     hello->version = protocol_version;

@@ -100,6 +100,24 @@ static_assert(sizeof(Report) == 4096);
 
 // The cases A records, in the order it runs them. B prints each as `A:<name>`, or as a
 // failure if A's report lacks it, so both hypervisors list the same cases.
+enum class ACase : int {
+    start_info_is_domu,
+    grant_table_setup,
+    alloc_unbound_for_dom0,
+    control_op_refused,
+    peer_bound,
+    sees_mapper_writes,
+    sees_grant_copy_out,
+    revoke_refused_while_mapped,
+    revoke_after_unmap,
+    ping_pong,
+    port_after_peer_closed,
+    peer_rebound_after_mapper_close,
+    close_port_peer_still_bound,
+    peer_rebound_after_granter_close,
+    grant_flags_clear_after_unmap,
+    count,
+};
 inline constexpr const char* a_case_names[] = {
     "start_info_is_domu",
     "grant_table_setup",
@@ -118,5 +136,6 @@ inline constexpr const char* a_case_names[] = {
     "grant_flags_clear_after_unmap",
 };
 inline constexpr int a_case_count = sizeof(a_case_names) / sizeof(a_case_names[0]);
+static_assert(a_case_count == static_cast<int>(ACase::count));
 
 }  // namespace pvtest::pair
