@@ -37,7 +37,7 @@ int64_t status(uint16_t dom, uint32_t port, xen::EventChannelStatus* out) {
     return event_channel_op(xen::EventChannelOp::status, out);
 }
 
-bool wait_for(bool (*done)(const void*), const void* ctx, uint32_t port, uint64_t timeout_ns) {
+bool wait_for(bool (*done)(void*), void* ctx, uint32_t port, uint64_t timeout_ns) {
     const uint64_t deadline = system_time_ns() + timeout_ns;
     for (;;) {
         if (port != 0)

@@ -26,7 +26,7 @@ int64_t status(uint16_t dom, uint32_t port, xen::EventChannelStatus* out);
 // Waits until done(ctx) holds or `timeout_ns` of system time passed. Between checks it
 // clears `port`'s pending bit (0: no port) and sleeps in SCHEDOP_poll on it for at most
 // 1 ms, so an event wakes it at once and a lost one costs a millisecond.
-bool wait_for(bool (*done)(const void*), const void* ctx, uint32_t port, uint64_t timeout_ns);
+bool wait_for(bool (*done)(void*), void* ctx, uint32_t port, uint64_t timeout_ns);
 
 void fill_pattern(volatile uint8_t* page, uint8_t seed);
 // Offset of the first byte that differs from the pattern, or -1.

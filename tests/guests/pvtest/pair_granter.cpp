@@ -190,15 +190,15 @@ void case_revoke_after_unmap() {
     EXPECT_EQ(g.table[g.arg0].flags, 0u);
 }
 
-bool counter_is(const void* expected) {
-    return __atomic_load_n(&g.hello->counter, __ATOMIC_ACQUIRE) == *static_cast<const uint64_t*>(expected);
+bool counter_is(void* expected) {
+    return __atomic_load_n(&g.hello->counter, __ATOMIC_ACQUIRE) == *static_cast<uint64_t*>(expected);
 }
 
 void case_ping_pong() {
     const uint64_t rounds = g.arg0;
     uint64_t done = 0;
     for (; done < rounds; ++done) {
-        const uint64_t odd = 2 * done + 1;
+        uint64_t odd = 2 * done + 1;
         if (!wait_for(counter_is, &odd, g.port, round_timeout))
             break;
         __atomic_store_n(&g.hello->counter, odd + 1, __ATOMIC_RELEASE);
@@ -247,7 +247,7 @@ void case_grant_flags_clear_after_unmap() {
 
 // --- the command loop -------------------------------------------------------------
 
-bool command_pending(const void*) {
+bool command_pending(void*) {
     return __atomic_load_n(&g.hello->mailbox.seq, __ATOMIC_ACQUIRE) != g.last_seq;
 }
 

@@ -21,17 +21,12 @@ constexpr uint64_t settle_timeout = 10 * one_second;
 
 alignas(4096) constinit Report g_report_copy{};
 
-bool flag_set(const void* flag) {
-    return *static_cast<const volatile bool*>(flag);
+bool reply_arrived(void* seq) {
+    return __atomic_load_n(&g_mapper.hello->mailbox.reply_seq, __ATOMIC_ACQUIRE) == *static_cast<uint32_t*>(seq);
 }
 
-bool reply_arrived(const void* seq) {
-    return __atomic_load_n(&g_mapper.hello->mailbox.reply_seq, __ATOMIC_ACQUIRE) ==
-           *static_cast<const uint32_t*>(seq);
-}
-
-bool counter_is(const void* expected) {
-    return __atomic_load_n(&g_mapper.hello->counter, __ATOMIC_ACQUIRE) == *static_cast<const uint64_t*>(expected);
+bool counter_is(void* expected) {
+    return __atomic_load_n(&g_mapper.hello->counter, __ATOMIC_ACQUIRE) == *static_cast<uint64_t*>(expected);
 }
 
 // The ELF image GRUB handed us as our initrd (module 1): the peer's kernel on Xen.
@@ -120,8 +115,8 @@ bool rendezvous(const char** why) {
         int16_t status;
     } attempt{false, 0};
     const bool mapped = wait_for(
-        [](const void* ctx) {
-            auto* a = static_cast<Attempt*>(const_cast<void*>(ctx));
+        [](void* ctx) {
+            auto* a = static_cast<Attempt*>(ctx);
             uint32_t handle = 0;
             if (map_grant(g_mapper.hello_va, granter_domid, hello_ref, false, &a->status, &handle) == 0 &&
                 a->status == 0) {
@@ -174,7 +169,7 @@ bool request(Command command, uint64_t arg0, uint64_t arg1, Reply* reply, uint64
     if (!m.peer_up || !m.hello_mapped)
         return false;
     post(command, arg0, arg1);
-    const uint32_t seq = m.seq;
+    uint32_t seq = m.seq;
     if (!wait_for(reply_arrived, &seq, m.port, timeout)) {
         // A is gone or wedged: later cases fail at once instead of waiting again.
         m.peer_up = false;
@@ -193,7 +188,7 @@ uint64_t ping_pong_rounds(uint64_t first_round, uint64_t rounds) {
         __atomic_store_n(&m.hello->counter, 2 * round + 1, __ATOMIC_RELEASE);
         if (send(m.port) != 0)
             break;
-        const uint64_t even = 2 * round + 2;
+        uint64_t even = 2 * round + 2;
         if (!wait_for(counter_is, &even, m.port, round_timeout))
             break;
     }
@@ -216,8 +211,8 @@ int64_t wait_peer_shutdown(control::DomainStatus* out, uint64_t timeout) {
         control::DomainStatus status;
     } poll{0, {}};
     const bool down = wait_for(
-        [](const void* ctx) {
-            auto* p = static_cast<Poll*>(const_cast<void*>(ctx));
+        [](void* ctx) {
+            auto* p = static_cast<Poll*>(ctx);
             p->rc = control::getinfo(g_mapper.options.control, granter_domid, &p->status);
             return p->rc != 0 || (p->status.flags & xen::control::dominf::shutdown) != 0;
         },
@@ -244,15 +239,13 @@ int64_t destroy_peer() {
     const int64_t rc = control::destroy(m.options.control, granter_domid);
     if (rc != 0)
         return rc;
-    volatile bool gone = false;
-    (void)wait_for(
-        [](const void* flag) {
+    // Xen may keep a dying domain listed until its last reference is dropped.
+    const bool gone = wait_for(
+        [](void*) {
             control::DomainStatus st{};
-            if (control::getinfo(g_mapper.options.control, granter_domid, &st) == xen::error_return(Errno::esrch))
-                *static_cast<volatile bool*>(const_cast<void*>(flag)) = true;
-            return flag_set(flag);
+            return control::getinfo(g_mapper.options.control, granter_domid, &st) == xen::error_return(Errno::esrch);
         },
-        const_cast<const bool*>(&gone), 0, settle_timeout);
+        nullptr, 0, settle_timeout);
     m.peer_gone = gone;
     return gone ? 0 : xen::error_return(Errno::ebusy);
 }
@@ -266,8 +259,8 @@ int64_t settled_free_frames(uint64_t expected, uint64_t* out) {
         int same;
     } poll{expected, g_mapper.free_before_known, 0, 0, 0};
     (void)wait_for(
-        [](const void* ctx) {
-            auto* p = static_cast<Poll*>(const_cast<void*>(ctx));
+        [](void* ctx) {
+            auto* p = static_cast<Poll*>(ctx);
             control::HostMemory memory{};
             p->rc = control::physinfo(g_mapper.options.control, &memory);
             if (p->rc != 0)
