@@ -10,26 +10,19 @@
 #include "lib/spinlock.hpp"
 
 namespace hv {
-namespace {
-
-// Bumped by each CPU at every quiescent point; read by waiters on other CPUs.
-std::atomic<uint64_t> generation[kMaxCpus];
-
-}  // namespace
-
-void quiesce_note(PerCpu& cpu) { generation[cpu.id].fetch_add(1, std::memory_order_release); }
 
 void quiesce_wait_others() {
     const unsigned self = this_cpu().id;
-    uint64_t seen[kMaxCpus];
+    uint64_t seen[kMaxCpus] = {};
     for (unsigned c = 0; c < kMaxCpus; ++c)
-        seen[c] = generation[c].load(std::memory_order_acquire);
+        if (PerCpu* cpu = cpu_by_id(c))
+            seen[c] = cpu->quiescent.load(std::memory_order_acquire);
     for (unsigned c = 0; c < kMaxCpus; ++c) {
         PerCpu* cpu = cpu_by_id(c);
         if (c == self || cpu == nullptr || !cpu->online.load())
             continue;
         arch::lapic_send_ipi(cpu->apic_id, arch::kVectorWakeup);
-        while (generation[c].load(std::memory_order_acquire) == seen[c])
+        while (cpu->quiescent.load(std::memory_order_acquire) == seen[c])
             cpu_relax();
     }
 }

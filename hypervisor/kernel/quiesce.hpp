@@ -13,11 +13,15 @@
 // itself be at a point where interrupts are enabled (it spins).
 #pragma once
 
+#include "kernel/percpu.hpp"
+
 namespace hv {
 
-struct PerCpu;
-
-void quiesce_note(PerCpu& cpu);  // this CPU is at a quiescent point (interrupts off)
+// This CPU is at a quiescent point (interrupts off). Only the CPU itself writes its
+// counter, so a plain increment published with release order is enough.
+inline void quiesce_note(PerCpu& cpu) {
+    cpu.quiescent.store(cpu.quiescent.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
 void quiesce_wait_others();
 
 }  // namespace hv

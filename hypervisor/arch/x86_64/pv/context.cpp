@@ -13,6 +13,7 @@
 #include "kernel/pv_time.hpp"
 #include "kernel/quiesce.hpp"
 #include "kernel/softirq.hpp"
+#include "pv/bounce_frame.hpp"
 
 namespace hv {
 namespace {
@@ -140,8 +141,11 @@ extern "C" void hv_exit_to_guest_work() {
     PerCpu& cpu = this_cpu();
     for (;;) {
         arch::irq_disable();
-        softirq_run();
+        if (cpu.softirq_pending)
+            softirq_run();
         quiesce_note(cpu);
+        if (!exit_work_needed(cpu))
+            return;
         Vcpu* current = cpu.current;
         if (cpu.need_resched || current == nullptr || !sched_runnable(*current)) {
             Vcpu* next = sched_pick_next(cpu);
