@@ -7,7 +7,10 @@
 #   name  xen  ours  ours/xen
 #
 # for every `bench: <name> <ticks-per-op>` line of the two runs, then the geometric mean
-# of the ratios. Builds nothing: BUILD_DIR must already hold hypervisor.elf and
+# of the ratios. A second pair of runs does the same for the two-domain benchmarks
+# (pvtest's pair mode, tests/xen/run_pair.sh: event round trip between two domains,
+# grant map+unmap, grant copies); their rows follow under "two domains" and are not in
+# the single-guest mean. Builds nothing: BUILD_DIR must already hold hypervisor.elf and
 # tests/guests/pvtest.elf (`make` or `ninja -C BUILD_DIR hypervisor pvtest`); Xen is
 # fetched into BUILD_DIR/xen-cache by tests/xen/fetch_xen.sh on first use.
 # Environment: BENCH_TIMEOUT (seconds per run, default 300), BENCH_OUT (directory for
@@ -56,6 +59,31 @@ for side in xen ours; do
 done
 [ "$xen_status" -eq 0 ] && [ "$ours_status" -eq 0 ] || exit 1
 
+# The two-domain runs (the same QEMU command; dom0 builds domain 1 on Xen, ours builds it
+# at boot). A side that does not finish leaves its column empty and fails the script
+# after the table.
+pair_run() {
+    (
+        XEN_SCRIPTS_DIR=$xen_scripts
+        . "$xen_scripts/common.sh"
+        RUN_TIMEOUT=$timeout
+        QEMU_EXTRA="-icount shift=0 ${QEMU_EXTRA:-}" run_pair_on "$1" "$2" "$guest" "$out/pair-$1" bench
+    ) >"$out/pair-$1.out" 2>&1
+}
+pair_run xen "$xen" &
+pair_xen_pid=$!
+pair_status=0
+pair_run ours "$hv" || pair_status=1
+wait "$pair_xen_pid" || pair_status=1
+for side in xen ours; do
+    if ! grep -q '^bench-summary: done' "$out/pair-$side.results" 2>/dev/null; then
+        echo "bench: the two-domain $side run did not finish; see $out/pair-$side.log" >&2
+        : > "$out/pair-$side.results.ok"
+    else
+        grep '^bench:' "$out/pair-$side.results" > "$out/pair-$side.results.ok"
+    fi
+done
+
 awk '
     FNR == 1 { side++ }
     $1 == "bench:" {
@@ -75,3 +103,20 @@ awk '
             printf "%-22s %12s %12s %9.3f\n", "geometric-mean", "", "", exp(logsum / count)
     }
 ' "$out/xen.results" "$out/ours.results"
+
+echo "two domains:"
+awk '
+    $1 == "bench:" {
+        if (FILENAME == ARGV[1]) { xen[$2] = $3; order[n++] = $2 } else { ours[$2] = $3; if (!($2 in xen)) order[n++] = $2 }
+    }
+    END {
+        for (i = 0; i < n; i++) {
+            name = order[i]
+            x = (name in xen) ? xen[name] : "-"
+            o = (name in ours) ? ours[name] : "-"
+            if (x == "-" || o == "-" || x == 0) { printf "%-22s %12s %12s %9s\n", name, x, o, "-"; continue }
+            printf "%-22s %12d %12d %9.3f\n", name, x, o, o / x
+        }
+    }
+' "$out/pair-xen.results.ok" "$out/pair-ours.results.ok"
+exit "$pair_status"

@@ -48,6 +48,7 @@ constexpr auto kTable = [] {
     set(Hypercall::callback_op, "callback_op", hc_callback_op);
     set(Hypercall::event_channel_op, "event_channel_op", hc_event_channel_op);
     set(Hypercall::physdev_op, "physdev_op", hc_physdev_op);
+    set(Hypercall::domctl, "control_op", hc_control_op);
     return t;
 }();
 

@@ -57,7 +57,7 @@ private:
     arch::CpuRegs& frame_;
     bool in_multicall_;
     bool has_continuation_ = false;
-    HypercallArgs continuation_{};
+    HypercallArgs continuation_;  // meaningful only once has_continuation_ (not zeroed: hot path)
 };
 
 using HypercallHandler = int64_t (*)(HypercallContext& ctx, const HypercallArgs& args);

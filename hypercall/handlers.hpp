@@ -39,5 +39,6 @@ HV_HYPERCALL(sched_op);
 HV_HYPERCALL(callback_op);
 HV_HYPERCALL(event_channel_op);
 HV_HYPERCALL(physdev_op);
+HV_HYPERCALL(control_op);  // control.cpp: our domctl-slot control operation
 
 }  // namespace hv

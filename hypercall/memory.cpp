@@ -1,11 +1,12 @@
-// memory_op: the memory-reservation and address-map queries PV guests make.
-// Balloon operations (increase/decrease_reservation, populate_physmap, exchange) are
-// answered -ENOSYS until the dom0 work needs them; add_to_physmap is refused for PV
-// guests as Xen does (docs/abi-compatibility.md lists each subop).
+// memory_op: the memory-reservation and address-map queries PV guests make; the balloon
+// operations (increase/decrease_reservation, populate_physmap, exchange) are in
+// memory_reservation.cpp; add_to_physmap is refused for PV guests as Xen does
+// (docs/abi-compatibility.md lists each subop).
 #include "domain/domain.hpp"
 #include "hypercall/errno.hpp"
 #include "hypercall/guest_ptr.hpp"
 #include "hypercall/handlers.hpp"
+#include "hypercall/memory_reservation.hpp"
 #include "hypercall/public/hypercalls.hpp"
 #include "hypercall/public/memory.hpp"
 #include "kernel/boot_info.hpp"
@@ -59,6 +60,11 @@ HV_HYPERCALL(memory_op) {
     const uint64_t cmd = args.a[0] & xen::memop_cmd_mask;
     const uint64_t arg = args.a[1];
     switch (static_cast<MemoryOp>(cmd)) {
+    case MemoryOp::increase_reservation:
+    case MemoryOp::decrease_reservation:
+    case MemoryOp::populate_physmap:
+    case MemoryOp::exchange:
+        return memory_reservation_op(ctx, args.a[0], arg);
     case MemoryOp::machphys_mapping: {
         const xen::MachphysMapping m{kM2pVirtStart, kM2pVirtEnd, m2p_max_mfn()};
         return to_guest_errno(GuestOut<xen::MachphysMapping>(arg).write(m));

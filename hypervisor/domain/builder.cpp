@@ -57,10 +57,10 @@ struct Build {
     }
 };
 
-uint64_t default_memory_pages() {
+uint64_t default_memory_pages(uint64_t reserve_pages) {
     // Leave the hypervisor a sixteenth of free memory, at least 64 MiB, as headroom.
     const uint64_t free = frame_allocator().free_frames();
-    const uint64_t keep = free / 16 > (64u << 8) ? free / 16 : (64u << 8);
+    const uint64_t keep = (free / 16 > (64u << 8) ? free / 16 : (64u << 8)) + reserve_pages;
     return free > keep ? free - keep : 0;
 }
 
@@ -130,11 +130,6 @@ private:
     }
     Build& b_;
 };
-
-Status load_kernel(Build& b, std::span<const uint8_t> elf, const char** why) {
-    DomainSink sink(b);
-    return image::load_segments(elf, b.info, sink, why);
-}
 
 // Page tables for [v_start, v_end) in Xen's order (L4, L1, L2, L3, L1, ...), with the
 // page-table pages themselves mapped read-only.
@@ -254,6 +249,49 @@ void set_entry_state(Build& b) {
     v.online.store(true);
 }
 
+// Memory, contents and validated page tables of a created domain (steps 2-4 below). On
+// failure the caller tears the domain down.
+Status fill_domain(Build& b, const BuildRequest& req, std::span<const uint8_t> elf, const char** why) {
+    DomainSink sink(b);
+    if (Status s = allocate_memory(b, req.initrd_phys); s != Status::Ok) {
+        *why = b.why ? b.why : "cannot give memory to the domain";
+        return s;
+    }
+
+    // 3. Contents: kernel, initrd (if mapped), p2m, start_info, page tables, hypercall page.
+    if (Status s = image::load_segments(elf, b.info, sink, why); s != Status::Ok)
+        return s;
+    if (!b.info.mod_start_pfn && req.initrd_bytes != 0) {
+        const auto* src = static_cast<const uint8_t*>(layout::phys_to_virt(req.initrd_phys));
+        for (uint64_t off = 0; off < req.initrd_bytes; ++off)
+            *static_cast<uint8_t*>(b.at(b.layout.vinitrd_start + off)) = src[off];
+    }
+    write_p2m(b);
+    write_start_info(b, req, req.initrd_bytes);
+    if (b.info.has_hypercall_page)
+        write_hypercall_page(b);
+    if (Status s = build_page_tables(b); s != Status::Ok) {
+        *why = b.why;
+        return s;
+    }
+
+    // 4. Validate everything through the page-type core: pinning the L4 validates the
+    // tree; the vCPU's CR3 holds its own L4 reference.
+    const Pfn l4 = b.p2m[b.layout.pfn_of(b.layout.vpt_start)];
+    if (Status s = page_types().pin(l4, pv::PageType::L4, b.domain->id()); s != Status::Ok) {
+        *why = "initial page tables failed validation";
+        return s;
+    }
+    if (Status s = page_types().get_page_and_type(l4, pv::PageType::L4, b.domain->id()); s != Status::Ok) {
+        *why = "cannot reference the initial L4";
+        return s;
+    }
+    b.domain->vcpu(0)->pv.guest_table = l4;
+    set_entry_state(b);
+
+    return Status::Ok;
+}
+
 }  // namespace
 
 Result<Domain*> build_pv_domain(const BuildRequest& req, const char** why) {
@@ -285,7 +323,7 @@ Result<Domain*> build_pv_domain(const BuildRequest& req, const char** why) {
     }
 
     // 2. Layout and memory.
-    b.nr_pages = req.memory_bytes != 0 ? req.memory_bytes >> kPageShift : default_memory_pages();
+    b.nr_pages = req.memory_bytes != 0 ? req.memory_bytes >> kPageShift : default_memory_pages(req.reserve_bytes >> kPageShift);
     pv::LayoutInput in{};
     in.virt_base = b.info.virt_base;
     in.virt_kstart = b.info.virt_kstart;
@@ -319,45 +357,10 @@ Result<Domain*> build_pv_domain(const BuildRequest& req, const char** why) {
         return domain.status();
     }
     b.domain = *domain;
-    if (Status s = page_types().assign_shared(b.domain->shared_info_mfn(), b.domain->id()); s != Status::Ok) {
-        *why = "cannot share shared_info";
+    if (Status s = fill_domain(b, req, elf, why); s != Status::Ok) {
+        detail::domain_teardown(*b.domain);  // returns every frame it was given
         return s;
     }
-    if (Status s = allocate_memory(b, req.initrd_phys); s != Status::Ok) {
-        *why = b.why ? b.why : "cannot give memory to the domain";
-        return s;  // TODO(teardown): domain destruction returns frames (event-channel issue)
-    }
-
-    // 3. Contents: kernel, initrd (if mapped), p2m, start_info, page tables, hypercall page.
-    if (Status s = load_kernel(b, elf, why); s != Status::Ok)
-        return s;
-    if (!b.info.mod_start_pfn && req.initrd_bytes != 0) {
-        const auto* src = static_cast<const uint8_t*>(layout::phys_to_virt(req.initrd_phys));
-        for (uint64_t off = 0; off < req.initrd_bytes; ++off)
-            *static_cast<uint8_t*>(b.at(b.layout.vinitrd_start + off)) = src[off];
-    }
-    write_p2m(b);
-    write_start_info(b, req, req.initrd_bytes);
-    if (b.info.has_hypercall_page)
-        write_hypercall_page(b);
-    if (Status s = build_page_tables(b); s != Status::Ok)
-        return s;
-
-    // 4. Validate everything through the page-type core: pinning the L4 validates the
-    // tree; the vCPU's CR3 holds its own L4 reference.
-    const Pfn l4 = b.p2m[b.layout.pfn_of(b.layout.vpt_start)];
-    if (Status s = page_types().pin(l4, pv::PageType::L4, b.domain->id()); s != Status::Ok) {
-        *why = "initial page tables failed validation";
-        return s;
-    }
-    if (Status s = page_types().get_page_and_type(l4, pv::PageType::L4, b.domain->id()); s != Status::Ok) {
-        *why = "cannot reference the initial L4";
-        return s;
-    }
-    b.domain->vcpu(0)->pv.guest_table = l4;
-    set_entry_state(b);
-    for (unsigned i = 0; i < b.domain->vcpu_count(); ++i)
-        sched_add_vcpu(*b.domain->vcpu(i), 0);
 
     LOG_INFO("d%u: %s kernel, entry %#llx, %llu pages (%llu MiB), initial mapping [%#llx, %#llx), %llu page-table frames",
              b.domain->id(), b.info.guest_os, static_cast<unsigned long long>(b.info.entry),

@@ -21,7 +21,8 @@ struct BuildRequest {
     uint64_t initrd_phys = 0;          // module frames donated in place (0 = none)
     uint64_t initrd_bytes = 0;
     std::string_view cmdline;
-    uint64_t memory_bytes = 0;         // 0 = default policy
+    uint64_t memory_bytes = 0;         // 0 = default policy (most of free memory)
+    uint64_t reserve_bytes = 0;        // the default policy leaves this much free as well
 };
 
 [[nodiscard]] Result<Domain*> build_pv_domain(const BuildRequest& request, const char** why);

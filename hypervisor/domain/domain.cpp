@@ -4,21 +4,24 @@
 
 #include "arch/x86_64/layout.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/page_types_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/m2p.hpp"
 #include "kernel/time.hpp"
+#include "seam/panic.hpp"
 #include "arch/x86_64/cpu.hpp"
 
 namespace hv {
-namespace {
 
-constexpr unsigned kMaxDomains = 64;
+namespace detail {
 Domain* domains[kMaxDomains];
 TicketLock registry_lock;  // outermost: registry < Domain::lock
+}  // namespace detail
 
-}  // namespace
+using detail::domains;
+using detail::registry_lock;
 
 const char* shutdown_reason_name(ShutdownReason r) {
     switch (r) {
@@ -72,22 +75,14 @@ Domain::Domain(const DomainConfig& config)
         vcpus_[i] = new Vcpu(*this, i);
 }
 
+Domain::~Domain() {
+    for (unsigned i = 0; i < vcpu_count_; ++i)
+        delete vcpus_[i];
+}
+
 Result<Domain*> domain_create(const DomainConfig& config) {
     if (config.id >= kFirstReservedDomid || config.vcpus == 0 || config.vcpus > Domain::kMaxVcpus)
         return Status::InvalidArgument;
-    LockGuard guard(registry_lock);
-    for (Domain* d : domains)
-        if (d != nullptr && d->id() == config.id)
-            return Status::Exists;
-    Domain** slot = nullptr;
-    for (Domain*& d : domains)
-        if (d == nullptr) {
-            slot = &d;
-            break;
-        }
-    if (slot == nullptr)
-        return Status::NoSpace;
-
     // shared_info: a hypervisor page the guest may map writable. Every legacy vcpu_info
     // starts with events masked (spec §2.5).
     auto* shared = static_cast<xen::SharedInfo*>(allocate_pages(0));
@@ -99,20 +94,53 @@ Result<Domain*> domain_create(const DomainConfig& config) {
         shared->vcpu_info[i].evtchn_upcall_mask = 1;
     for (unsigned i = 0; i < d->vcpu_count(); ++i)
         d->vcpu(i)->set_vcpu_info(i < 32 ? &shared->vcpu_info[i] : nullptr, d->shared_info_mfn());
-    if (Status s = sched_add_domain(*d); s != Status::Ok)
+    {
+        LockGuard guard(registry_lock);
+        Domain** slot = nullptr;
+        Status s = Status::Ok;
+        for (Domain*& existing : domains) {
+            if (existing != nullptr && existing->id() == config.id)
+                s = Status::Exists;
+            else if (existing == nullptr && slot == nullptr)
+                slot = &existing;
+        }
+        if (s == Status::Ok && slot == nullptr)
+            s = Status::NoSpace;
+        if (s == Status::Ok)
+            s = sched_add_domain(*d);
+        if (s != Status::Ok) {
+            delete d;
+            free_pages(shared, 0);
+            return s;
+        }
+        *slot = d;
+    }
+    // From here on every failure is undone by the ordinary teardown (domain/destroy.cpp),
+    // which also releases shared_info, now the domain's.
+    for (unsigned i = 0; i < d->vcpu_count(); ++i)
+        sched_add_vcpu(*d->vcpu(i), 0);
+    if (page_types().assign_shared(d->shared_info_mfn(), d->id()) != Status::Ok)
+        panic("domain: fresh shared_info page %#llx is not free", static_cast<unsigned long long>(d->shared_info_mfn()));
+    if (Status s = events_attach(*d); s != Status::Ok) {
+        detail::domain_teardown(*d);
         return s;
-    if (Status s = events_attach(*d); s != Status::Ok)
-        return s;  // TODO(teardown): destroying a half-built domain comes with domain destruction
-    *slot = d;
+    }
     return d;
 }
 
 Domain* domain_by_id(DomainId id) {
     LockGuard guard(registry_lock);
     for (Domain* d : domains)
-        if (d != nullptr && d->id() == id)
+        if (d != nullptr && d->id() == id && !d->dying.load())
             return d;
     return nullptr;
+}
+
+void domain_unlink(Domain& d) {
+    LockGuard guard(registry_lock);
+    for (Domain*& slot : domains)
+        if (slot == &d)
+            slot = nullptr;
 }
 
 void domain_shutdown(Domain& d, ShutdownReason reason) {
@@ -123,6 +151,32 @@ void domain_shutdown(Domain& d, ShutdownReason reason) {
     for (unsigned i = 0; i < d.vcpu_count(); ++i)
         sched_vcpu_stopped(*d.vcpu(i));
     domain_shutdown_hook(d, reason);
+}
+
+void domain_pause(Domain& d) {
+    if (d.pause_count.fetch_add(1) == 0)
+        for (unsigned i = 0; i < d.vcpu_count(); ++i)
+            sched_vcpu_stopped(*d.vcpu(i));
+}
+
+Status domain_controller_pause(Domain& d) {
+    unsigned n = d.controller_pauses.load();
+    do {
+        if (n == ~0u)
+            return Status::Overflow;
+    } while (!d.controller_pauses.compare_exchange_weak(n, n + 1));
+    domain_pause(d);
+    return Status::Ok;
+}
+
+Status domain_controller_unpause(Domain& d) {
+    unsigned n = d.controller_pauses.load();
+    do {
+        if (n == 0)
+            return Status::InvalidArgument;
+    } while (!d.controller_pauses.compare_exchange_weak(n, n - 1));
+    domain_unpause(d);
+    return Status::Ok;
 }
 
 void domain_unpause(Domain& d) {

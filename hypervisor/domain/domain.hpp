@@ -1,8 +1,14 @@
 // A domain: an isolated guest with its own memory, vCPUs and event channels.
 //
 // Lifecycle: created (paused) -> unpaused (runnable) -> shutdown(reason) requested by the
-// guest -> destroyed (resources returned). Pause is counted: a domain runs only when
-// pause_count is 0 and it has not shut down.
+// guest -> destroyed (domain_destroy, domain/destroy.cpp: resources returned). Pause is
+// counted: a domain runs only when pause_count is 0 and it has not shut down.
+//
+// Lifetime (RCU by quiescent points, as Xen's rcu_lock_domain): domain_by_id() hands out
+// plain pointers that are valid until the calling CPU passes its next quiescent point.
+// domain_destroy() unlinks the domain (no new lookups), waits until every other CPU has
+// passed a quiescent point (so no hypercall, timer or softirq still uses it), and only
+// then tears it down and frees it.
 //
 // Locking (outermost first): domain registry lock < Domain::lock < frame allocator.
 // Domain::lock protects the page list, page counts and every page-type change of frames
@@ -48,6 +54,7 @@ class Domain {
 public:
     static constexpr unsigned kMaxVcpus = 64;
     explicit Domain(const DomainConfig& config);
+    ~Domain();  // frees the vCPUs; only domain_destroy deletes a Domain
     Domain(const Domain&) = delete;
     Domain& operator=(const Domain&) = delete;
 
@@ -88,7 +95,9 @@ public:
     std::atomic<unsigned> pause_count{1};  // created paused
     std::atomic<bool> shut_down{false};
     ShutdownReason shutdown_reason = ShutdownReason::Poweroff;
-    bool runnable() const { return pause_count.load() == 0 && !shut_down.load(); }
+    std::atomic<unsigned> controller_pauses{0};  // control-op pauses (Xen: controller_pause_count)
+    std::atomic<bool> dying{false};  // domain_destroy started: no new lookups, no new work
+    bool runnable() const { return pause_count.load() == 0 && !shut_down.load() && !dying.load(); }
 
     // Dom0's console input buffer etc. come later; domUs get console_io too (a debugging
     // aid Xen release builds refuse, see docs/abi-compatibility.md).
@@ -104,9 +113,45 @@ private:
 
 // Registry of live domains.
 [[nodiscard]] Result<Domain*> domain_create(const DomainConfig& config);
+// The domain with this id, unless it does not exist or is being destroyed. The pointer
+// stays valid until the calling CPU's next quiescent point (kernel/quiesce.hpp): use it
+// within one hypercall or interrupt, never store it.
 Domain* domain_by_id(DomainId id);
+// Calls fn(Domain&) for every registered domain (in slot order), under the registry lock
+// (fn must not take the registry lock or block).
+template <typename Fn>
+void domain_for_each(Fn&& fn);
+// Removes a dying domain from the registry (domain/destroy.cpp).
+void domain_unlink(Domain& d);
 // Records a shutdown requested by the guest (SCHEDOP_shutdown) and stops its vCPUs.
 void domain_shutdown(Domain& d, ShutdownReason reason);
 void domain_unpause(Domain& d);
+void domain_pause(Domain& d);
+// The toolstack's pause/unpause (counted separately from the domain's own pause count, as
+// Xen's controller_pause_count): unpause without a pause is InvalidArgument.
+[[nodiscard]] Status domain_controller_pause(Domain& d);
+[[nodiscard]] Status domain_controller_unpause(Domain& d);
+
+// Tears down a domain other than the caller's: stops its vCPUs, closes its event
+// channels, drops every page-table, pin and mapping reference it holds and returns all
+// its frames (frames another domain still maps are freed when that mapping goes, as on
+// Xen). InvalidArgument for the hardware domain; NoSuchDomain if already dying.
+[[nodiscard]] Status domain_destroy(Domain& d);
+
+namespace detail {
+// Destruction without the caller checks (also undoes a failed domain_create).
+void domain_teardown(Domain& d);
+inline constexpr unsigned kMaxDomains = 64;
+extern Domain* domains[kMaxDomains];
+extern TicketLock registry_lock;
+}  // namespace detail
+
+template <typename Fn>
+void domain_for_each(Fn&& fn) {
+    LockGuard guard(detail::registry_lock);
+    for (Domain* d : detail::domains)
+        if (d != nullptr)
+            fn(*d);
+}
 
 }  // namespace hv

@@ -20,6 +20,10 @@ struct DomainEvents final : public evtchn::GuestEventMemory {
     explicit DomainEvents(Domain& d, evtchn::EventSystem& system, const evtchn::EventDomainConfig& config)
         : domain(d), vcpus(new evtchn::EventVcpu[d.vcpu_count()]), events(system, config, {vcpus, d.vcpu_count()}, *this) {}
 
+    ~DomainEvents() { delete[] vcpus; }
+    DomainEvents(const DomainEvents&) = delete;
+    DomainEvents& operator=(const DomainEvents&) = delete;
+
     xen::SharedInfo* shared_info() override { return domain.shared_info(); }
     xen::VcpuInfo* vcpu_info(unsigned vcpu) override { return domain.vcpu(vcpu)->vcpu_info(); }
     Result<void*> map_guest_frame(uint64_t gfn) override {
@@ -82,6 +86,16 @@ Status events_attach(Domain& d) {
     HV_TRY(d.events->events.init());
     return event_system->add(d.events->events);
 }
+
+void events_detach(Domain& d) {
+    if (d.events == nullptr)
+        return;
+    evtchn::destroy_domain(d.events->events);
+    delete d.events;
+    d.events = nullptr;
+}
+
+void send_global_virq(uint32_t virq) { evtchn::send_global_virq(*event_system, virq); }
 
 void raise_virq(Vcpu& v, uint32_t virq) {
     if (v.domain().events != nullptr)

@@ -15,6 +15,10 @@ class Domain;
 
 void events_init();                                  // once, before any domain
 [[nodiscard]] Status events_attach(Domain& d);       // at domain creation
+// Destruction: closes every port (peers notified, as Xen does), frees the event state.
+void events_detach(Domain& d);
+// A global VIRQ (e.g. VIRQ_DOM_EXC) to whichever domain handles it (dom0 by default).
+void send_global_virq(uint32_t virq);
 void raise_virq(Vcpu& v, uint32_t virq);
 [[nodiscard]] Result<bool> events_any_pending(Domain& d, std::span<const uint32_t> ports);
 // SCHEDOP_poll: the vCPU is already marked blocked; true if it must wake at once.

@@ -51,11 +51,12 @@ public:
     // A page last mapped writable becomes a table: one vCPU per CPU at a time so far,
     // so a local flush covers every stale writable translation.
     void flush_before_protect(uint16_t, Pfn) override { arch::flush_tlb_local(); }
-    void frame_freed(Pfn mfn, bool hypervisor_page) override {
+    void frame_freed(Pfn mfn, bool) override {
         // Domains keep no page lists: ownership lives in the frame table, and teardown
-        // walks it (domain destruction).
-        if (!hypervisor_page)
-            frame_allocator().free(mfn, 0);
+        // walks it (domain/destroy.cpp). Hypervisor pages given with assign_shared
+        // (shared_info, grant frames) live exactly as long as the domain's last reference
+        // to them, so they go back to the allocator the same way.
+        frame_allocator().free(mfn, 0);
     }
 };
 

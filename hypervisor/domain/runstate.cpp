@@ -7,8 +7,9 @@
 namespace hv {
 
 // The scheduler core keeps the exact runstate (sched/runstate): transitions happen where
-// it decides them.
-xen::VcpuRunstateInfo runstate_snapshot(const Vcpu& v) { return v.sched_unit.runstate().guest_view(); }
+// it decides them; the snapshot includes the current state's time up to now, as Xen's
+// vcpu_runstate_get does.
+xen::VcpuRunstateInfo runstate_snapshot(const Vcpu& v) { return v.sched_unit.runstate().guest_view(now_ns()); }
 
 void runstate_publish(Vcpu& v) {
     if (v.runstate_area == 0)

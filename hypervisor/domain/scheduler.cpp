@@ -86,10 +86,6 @@ void sched_init(unsigned cpus) {
 
 Status sched_add_domain(Domain& d) { return scheduler->add_domain(d.sched_domain, 256, 0); }
 
-bool sched_runnable(const Vcpu& v) {
-    return v.online.load() && !v.blocked.load() && v.domain().runnable();
-}
-
 void sched_add_vcpu(Vcpu& v, unsigned cpu) {
     arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
     if (scheduler->add_unit(unit(v), v.domain().sched_domain, cpu, now_ns()) != Status::Ok)
@@ -125,6 +121,16 @@ void sched_vcpu_stopped(Vcpu& v) {
     arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
     if (unit(v).online())
         kick_all(scheduler->vcpu_down(unit(v), now_ns()));
+}
+
+void sched_remove_vcpu(Vcpu& v) {
+    arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
+    kick_all(scheduler->remove_unit(unit(v), now_ns()));
+}
+
+void sched_remove_domain(Domain& d) {
+    if (scheduler->remove_domain(d.sched_domain) != Status::Ok)
+        panic("sched: d%u still has vCPUs at removal", d.id());
 }
 
 Vcpu* sched_pick_next(PerCpu& cpu) {

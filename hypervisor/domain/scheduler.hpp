@@ -23,7 +23,12 @@ void sched_wake(Vcpu& v);                      // became runnable (online, unblo
 void sched_block(Vcpu& v);                     // SCHEDOP_block on the current vCPU
 void sched_yield(Vcpu& v);                     // SCHEDOP_yield
 void sched_vcpu_stopped(Vcpu& v);              // offline, paused or its domain shut down
-bool sched_runnable(const Vcpu& v);
+void sched_remove_vcpu(Vcpu& v);               // destruction: the vCPU leaves the scheduler
+void sched_remove_domain(Domain& d);           // destruction, after all its vCPUs
+
+// Online, not blocked, its domain neither paused, shut down nor dying (inline: the exit
+// path asks on every return to a guest).
+inline bool sched_runnable(const Vcpu& v);
 
 // Chooses what this CPU runs next (nullptr = idle). Called with interrupts disabled.
 Vcpu* sched_pick_next(PerCpu& cpu);
@@ -32,3 +37,10 @@ Vcpu* sched_pick_next(PerCpu& cpu);
 void domain_shutdown_hook(Domain& d, ShutdownReason reason);
 
 }  // namespace hv
+
+#include "domain/domain.hpp"
+
+inline bool hv::sched_runnable(const Vcpu& v) {
+    return v.online.load(std::memory_order_relaxed) && !v.blocked.load(std::memory_order_relaxed) &&
+           v.domain().runnable();
+}

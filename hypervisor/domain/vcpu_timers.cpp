@@ -42,10 +42,12 @@ void vcpu_set_periodic(Vcpu& v, uint64_t period_ns) {
 void vcpu_set_poll_timeout(Vcpu& v, uint64_t deadline_ns) { timer_arm(v.poll_timer, deadline_ns); }
 
 void vcpu_timers_stop(Vcpu& v) {
-    (void)timer_cancel(v.singleshot_timer);
-    (void)timer_cancel(v.periodic_timer);
-    (void)timer_cancel(v.poll_timer);
-    v.periodic_period_ns = 0;
+    // Period first: a periodic callback running right now on another CPU then does not
+    // re-arm after our cancel.
+    __atomic_store_n(&v.periodic_period_ns, 0, __ATOMIC_SEQ_CST);
+    (void)timer_cancel_any(v.singleshot_timer);
+    (void)timer_cancel_any(v.periodic_timer);
+    (void)timer_cancel_any(v.poll_timer);
 }
 
 }  // namespace hv

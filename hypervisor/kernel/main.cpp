@@ -75,11 +75,12 @@ void print_memory_map(const mb2::BootInfo& info) {
     }
 }
 
-void start_dom0(const BootOptions& options) {
+// Builds dom0 (paused) from module 0; nullptr when there are no modules.
+Domain* build_dom0(const BootOptions& options) {
     const mb2::BootInfo& info = boot_info_storage;
     if (info.module_count == 0) {
         LOG_INFO("no boot modules: no dom0 to start");
-        return;
+        return nullptr;
     }
     const mb2::Module& kernel = info.modules[0];
     BuildRequest request;
@@ -87,7 +88,9 @@ void start_dom0(const BootOptions& options) {
     request.kernel = {static_cast<const uint8_t*>(layout::phys_to_virt(kernel.start)), kernel.end - kernel.start};
     request.cmdline = kernel.cmdline;
     request.memory_bytes = options.dom0_mem;
-    if (info.module_count > 1) {
+    for (unsigned i = 0; i < options.domu_count; ++i)
+        request.reserve_bytes += options.domus[i].memory;
+    if (info.module_count > 1 && !options.module_is_domu(1)) {
         request.initrd_phys = info.modules[1].start;
         request.initrd_bytes = info.modules[1].end - info.modules[1].start;
     }
@@ -96,7 +99,41 @@ void start_dom0(const BootOptions& options) {
     if (!dom0.ok())
         panic("cannot build dom0: %s (%s)", why ? why : "unknown reason", status_name(dom0.status()));
     pv_wallclock_update(**dom0);
-    domain_unpause(**dom0);
+    return *dom0;
+}
+
+// Boot-time domUs (option domu=): built after dom0 and before anything runs (so the free
+// frame count each logs is exact), domids 1, 2, ... A domU that cannot be built is
+// reported and skipped; the machine keeps running.
+void start_domus(const BootOptions& options) {
+    const mb2::BootInfo& info = boot_info_storage;
+    for (unsigned i = 0; i < options.domu_count; ++i) {
+        const BootDomu& spec = options.domus[i];
+        const DomainId id = static_cast<DomainId>(i + 1);
+        if (spec.module >= info.module_count) {
+            LOG_ERROR("domu: domain %u: no multiboot2 module %u (%zu modules)", id, spec.module, info.module_count);
+            continue;
+        }
+        const mb2::Module& m = info.modules[spec.module];
+        BuildRequest request;
+        request.config = {id, false, spec.vcpus, spec.memory >> kPageShift};
+        request.kernel = {static_cast<const uint8_t*>(layout::phys_to_virt(m.start)), m.end - m.start};
+        request.cmdline = m.cmdline;
+        request.memory_bytes = spec.memory;
+        (void)heap().release_cached();  // as domain destruction does, so the counts compare
+        LOG_INFO("domu: free frames before building domain %u: %llu (heap pages %zu)", id,
+                 static_cast<unsigned long long>(frame_allocator().free_frames()), heap().stats().pages);
+        const char* why = nullptr;
+        auto d = build_pv_domain(request, &why);
+        if (!d.ok()) {
+            LOG_ERROR("domu: cannot build domain %u from module %u: %s (%s); free frames now %llu", id, spec.module,
+                      why ? why : "unknown reason", status_name(d.status()),
+                      static_cast<unsigned long long>(frame_allocator().free_frames()));
+            continue;
+        }
+        pv_wallclock_update(**d);
+        domain_unpause(**d);
+    }
 }
 
 void discover_cpus() {
@@ -195,7 +232,10 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     power_init();
     arch::pv_cpu_init(this_cpu());
     smp_start_pv_on_aps();
-    start_dom0(options);
+    if (Domain* dom0 = build_dom0(options)) {
+        start_domus(options);
+        domain_unpause(*dom0);
+    }
     LOG_INFO("boot complete: %u CPUs online", cpus_online());
     idle_loop();
 }

@@ -86,6 +86,41 @@ Status parse_loglvl(std::string_view value, void* ctx) {
     return Status::Ok;
 }
 
+// "<mod>:<size>[:<vcpus>]" items separated by commas; all or nothing.
+Status parse_domu(std::string_view value, void* ctx) {
+    auto& o = *static_cast<BootOptions*>(ctx);
+    BootDomu parsed[BootOptions::kMaxDomus];
+    unsigned count = 0;
+    while (!value.empty()) {
+        const size_t comma = value.find(',');
+        std::string_view item = value.substr(0, comma);
+        value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+        if (count == BootOptions::kMaxDomus)
+            return Status::Range;
+        const size_t c1 = item.find(':');
+        if (c1 == std::string_view::npos)
+            return Status::InvalidArgument;
+        auto module = cmdline::parse_unsigned(item.substr(0, c1));
+        item = item.substr(c1 + 1);
+        const size_t c2 = item.find(':');
+        auto memory = cmdline::parse_size(item.substr(0, c2));
+        uint64_t vcpus = 1;
+        if (c2 != std::string_view::npos) {
+            auto v = cmdline::parse_unsigned(item.substr(c2 + 1));
+            if (!v.ok() || *v == 0 || *v > 64)
+                return Status::InvalidArgument;
+            vcpus = *v;
+        }
+        if (!module.ok() || *module == 0 || *module > 255 || !memory.ok() || *memory < (4u << 20))
+            return Status::InvalidArgument;
+        parsed[count++] = {static_cast<uint32_t>(*module), *memory, static_cast<uint32_t>(vcpus)};
+    }
+    for (unsigned i = 0; i < count; ++i)
+        o.domus[i] = parsed[i];
+    o.domu_count = count;
+    return Status::Ok;
+}
+
 }  // namespace
 
 void parse_boot_options(std::string_view cmdline_text, BootOptions& o) {
@@ -98,6 +133,7 @@ void parse_boot_options(std::string_view cmdline_text, BootOptions& o) {
         cmdline::OptionSpec::unsigned_int("maxcpus", &o.maxcpus, 1, 64),
         cmdline::OptionSpec::flag("selftest", &o.selftest),
         cmdline::OptionSpec::flag("noreboot", &o.noreboot),
+        cmdline::OptionSpec::custom("domu", parse_domu, &o),
     };
     size_t n = cmdline_text.size() < sizeof(command_line_copy) - 1 ? cmdline_text.size() : sizeof(command_line_copy) - 1;
     for (size_t i = 0; i < n; ++i)

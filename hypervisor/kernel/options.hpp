@@ -7,6 +7,12 @@
 //   maxcpus=<n>                     bring up at most n CPUs (1..64)
 //   selftest                        run the in-hypervisor self-tests after boot
 //   noreboot                        halt instead of rebooting on a fatal error
+//   domu=<mod>:<size>[:<vcpus>][,...]  (ours, for testing without a toolstack) build an
+//                                   unprivileged PV domain from multiboot2 module <mod>
+//                                   (its string is the domain's command line) with <size>
+//                                   of memory; domids 1, 2, ... in the order given. Up to
+//                                   4. Module 0 is dom0's kernel; a module named here is
+//                                   not dom0's initrd.
 // An unknown option is reported and ignored; a malformed value is reported with the option
 // and the option keeps its default.
 #pragma once
@@ -18,7 +24,14 @@
 
 namespace hv {
 
+struct BootDomu {
+    uint32_t module = 0;
+    uint64_t memory = 0;  // bytes
+    uint32_t vcpus = 1;
+};
+
 struct BootOptions {
+    static constexpr unsigned kMaxDomus = 4;
     bool console_com1 = true;
     bool console_com2 = false;
     uint32_t com1_baud = 115200;
@@ -28,6 +41,15 @@ struct BootOptions {
     uint64_t maxcpus = 64;
     bool selftest = false;
     bool noreboot = false;
+    BootDomu domus[kMaxDomus];
+    unsigned domu_count = 0;
+    // Whether module i is a boot-time domU's kernel (so not dom0's initrd).
+    bool module_is_domu(uint32_t module) const {
+        for (unsigned i = 0; i < domu_count; ++i)
+            if (domus[i].module == module)
+                return true;
+        return false;
+    }
 };
 
 // Parses `cmdline` into `options`; problems are queued and printed by

@@ -36,6 +36,8 @@ struct PerCpu {
     volatile bool need_resched = false;    // set by interrupts; checked on the way to a guest
     uint64_t syscall_stub = 0;             // VA of this CPU's syscall entry stubs
     Pfn gdt_mapped[14] = {};               // guest GDT frames in this CPU's window (0 = zero page)
+    volatile bool softirq_pending = false; // this CPU's softirq queue is not empty (kernel/softirq)
+    std::atomic<uint64_t> quiescent{0};    // quiescent points passed (kernel/quiesce); written by this CPU only
 };
 
 struct CpuInfo {

@@ -31,11 +31,13 @@ void softirq_raise_virq(Vcpu& v, uint32_t virq) {
             return;
     if (q.count < kSlots)
         q.slots[q.count++] = {&v, virq};
+    this_cpu().softirq_pending = true;
     this_cpu().need_resched = true;  // make the exit path run soon
 }
 
 void softirq_run() {
     Queue& q = queues[this_cpu().id];
+    this_cpu().softirq_pending = false;
     while (q.count != 0) {
         const Pending p = q.slots[--q.count];
         raise_virq(*p.vcpu, p.virq);

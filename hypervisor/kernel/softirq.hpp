@@ -12,7 +12,8 @@ class Vcpu;
 
 // From interrupt context on this CPU: raise `virq` on `v` at the next safe point.
 void softirq_raise_virq(Vcpu& v, uint32_t virq);
-// Drains this CPU's queue (interrupts disabled).
+// Drains this CPU's queue (interrupts disabled); PerCpu::softirq_pending says whether
+// there is anything to drain.
 void softirq_run();
 
 }  // namespace hv

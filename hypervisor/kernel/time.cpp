@@ -83,8 +83,17 @@ void timer_init_this_cpu() {
 void timer_arm(Timer& t, uint64_t deadline_ns) {
     arch::IrqSave irq;
     PerCpu& cpu = this_cpu();
+    // A vCPU's timer follows the vCPU: one armed on the CPU it last ran on moves here.
+    if (TimerQueue* old = t.queue(); old != nullptr && old != &cpu.timers)
+        (void)old->cancel(t);
     cpu.timers.arm(t, deadline_ns);
     reprogram(cpu);
+}
+
+bool timer_cancel_any(Timer& t) {
+    arch::IrqSave irq;  // the queue's lock is also taken by its CPU's timer interrupt
+    TimerQueue* q = t.queue();
+    return q != nullptr && q->cancel(t);
 }
 
 bool timer_cancel(Timer& t) {

@@ -230,6 +230,27 @@ void SlabHeap::free(void* p) {
     }
 }
 
+size_t SlabHeap::release_cached() {
+    size_t released = 0;
+    for (SizeClass& size_class : classes_) {
+        SlabPage* page = nullptr;
+        {
+            LockGuard guard(size_class.lock);
+            page = size_class.empty;
+            size_class.empty = nullptr;
+            if (page != nullptr)
+                --size_class.pages;
+        }
+        if (page != nullptr) {
+            page->magic = 0;
+            unpoison(page, kPageSize);
+            pages_.free_pages(page, 0);
+            ++released;
+        }
+    }
+    return released;
+}
+
 size_t SlabHeap::usable_size(const void* p) const {
     HV_ASSERT(p != nullptr);
     const uint32_t magic = *reinterpret_cast<const uint32_t*>(page_base(p));

@@ -75,6 +75,9 @@ public:
     void free(void* p);
     size_t usable_size(const void* p) const;
     Stats stats() const;
+    // Gives every cached empty page back to the PageSource (after a large teardown, so the
+    // free-frame count returns to what it was); returns how many pages went back.
+    size_t release_cached();
 
 private:
     // Both page headers start with their magic, so free() can tell them apart by reading one word.

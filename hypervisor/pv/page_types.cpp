@@ -66,6 +66,22 @@ Status PageTypes::release(Pfn mfn, uint16_t domain) {
     return Status::Ok;
 }
 
+Status PageTypes::steal(Pfn mfn, uint16_t domain) {
+    // Holding a reference while checking pins the owner (the count cannot reach 0 and the frame
+    // cannot change hands under us); the exchange then succeeds only if ours and the allocation ref
+    // are the only two.
+    if (!has_frame_info(mfn) || !get_ref(mfn, domain))
+        return Status::InvalidArgument;
+    FrameInfo& f = frame(mfn);
+    uint32_t expected = kAllocated | 2;
+    if (!exchange_ref(f, expected, 0)) {
+        drop_ref(mfn);
+        return Status::Busy;
+    }
+    store_owner(f, kOwnerNone);
+    return Status::Ok;
+}
+
 // ---- general references ------------------------------------------------------------------------------
 
 uint16_t PageTypes::get_ref_and_owner(Pfn mfn) {

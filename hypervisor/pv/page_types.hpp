@@ -110,6 +110,11 @@ public:
     [[nodiscard]] Status assign(Pfn mfn, uint16_t domain);
     [[nodiscard]] Status assign_shared(Pfn mfn, uint16_t domain);
     [[nodiscard]] Status release(Pfn mfn, uint16_t domain);
+    // XENMEM_exchange (Xen's steal_page): takes a frame back from `domain` without freeing it, only if
+    // nothing but the allocation reference holds it (not mapped, not typed, not a hypervisor page);
+    // Busy otherwise, InvalidArgument if `domain` does not own it. Afterwards the frame is unowned with
+    // count 0 and the caller either frees it to the allocator or assign()s it back.
+    [[nodiscard]] Status steal(Pfn mfn, uint16_t domain);
 
     // General references: only on a RAM frame owned by `domain` with a non-zero count.
     [[nodiscard]] bool get_page(Pfn mfn, uint16_t domain);

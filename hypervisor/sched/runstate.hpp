@@ -42,7 +42,9 @@ public:
     // Sum over all states of time_until(now): equals now - start_time (see the invariant).
     uint64_t total_until(uint64_t now) const;
 
-    xen::VcpuRunstateInfo guest_view() const;
+    // What the guest sees at `now` (Xen's vcpu_runstate_get): the current state's open
+    // interval is included in its time, so the times sum to now - start_time.
+    xen::VcpuRunstateInfo guest_view(uint64_t now) const;
 
 private:
     RunState state_ = RunState::Offline;

@@ -153,6 +153,29 @@ TEST_F(PageTypesTest, AssignAndRelease) {
     EXPECT_EQ(t.assign(kFrames + 5, kDomU), Status::InvalidArgument) << "beyond the frame table";
 }
 
+TEST_F(PageTypesTest, StealTakesOnlyAnUnreferencedFrame) {
+    const Pfn f = alloc(kDomU);
+    EXPECT_EQ(t.steal(f, kDom0), Status::InvalidArgument) << "not the owner";
+    ASSERT_TRUE(t.get_page(f, kDomU));
+    EXPECT_EQ(t.steal(f, kDomU), Status::Busy) << "someone else holds a reference";
+    EXPECT_EQ(t.general_count(f), 2u) << "a refused steal changes nothing";
+    t.put_page(f);
+    ASSERT_EQ(t.get_page_and_type(f, PageType::Writable, kDomU), Status::Ok);
+    EXPECT_EQ(t.steal(f, kDomU), Status::Busy) << "mapped (typed) frames stay";
+    t.put_page_and_type(f);
+    EXPECT_EQ(t.steal(f, kDomU), Status::Ok);
+    EXPECT_EQ(t.owner_of(f), kOwnerNone);
+    EXPECT_EQ(t.general_count(f), 0u);
+    EXPECT_TRUE(m.freed.empty()) << "stolen, not freed";
+    EXPECT_EQ(t.steal(f, kDomU), Status::InvalidArgument) << "already taken";
+    EXPECT_EQ(t.assign(f, kDom0), Status::Ok) << "a stolen frame can be given again";
+    const Pfn shared = alloc(kDomU);
+    ASSERT_EQ(t.release(shared, kDomU), Status::Ok);
+    ASSERT_EQ(t.assign_shared(shared, kDomU), Status::Ok);
+    EXPECT_EQ(t.steal(shared, kDomU), Status::Busy) << "hypervisor pages are never stolen";
+    expect_audit();
+}
+
 TEST_F(PageTypesTest, GeneralReferencesNeedTheOwner) {
     const Pfn f = alloc(kDomU);
     EXPECT_FALSE(t.get_page(f, kDom0));

@@ -403,9 +403,11 @@ TEST(SchedulerRunstate, SumsToElapsedTimeExactlyAndMatchesTheGuestView) {
             f.sched.schedule(c, f.now);
         for (SchedUnit* x : {&a, &b}) {
             ASSERT_EQ(x->runstate().total_until(f.now), f.now);  // added at time 0
-            const xen::VcpuRunstateInfo g = x->runstate().guest_view();
+            const xen::VcpuRunstateInfo g = x->runstate().guest_view(f.now);
             ASSERT_EQ(g.state, static_cast<int32_t>(x->runstate().state()));
-            ASSERT_EQ(g.time[0] + g.time[1] + g.time[2] + g.time[3], g.state_entry_time);
+            ASSERT_EQ(g.time[0] + g.time[1] + g.time[2] + g.time[3], f.now);  // open interval included
+            const xen::VcpuRunstateInfo at_entry = x->runstate().guest_view(g.state_entry_time);
+            ASSERT_EQ(at_entry.time[0] + at_entry.time[1] + at_entry.time[2] + at_entry.time[3], g.state_entry_time);
         }
         for (uint32_t c = 0; c < 2; ++c)
             ASSERT_EQ(f.sched.idle_unit(c).runstate().total_until(f.now), f.now);

@@ -223,6 +223,26 @@ TEST(SlabHeap, DestructorReturnsCachedPages) {
     EXPECT_EQ(source.live_pages, 0u);
 }
 
+TEST(SlabHeap, ReleaseCachedGivesEmptyPagesBackAndKeepsLiveOnes) {
+    FakePageSource source;
+    SlabHeap heap(source);
+    for (size_t size = 16; size <= 2048; size *= 2)
+        heap.free(heap.allocate(size));
+    void* live = heap.allocate(64);  // takes the 64-byte class's cached page
+    EXPECT_EQ(source.live_pages, 8u);
+    EXPECT_EQ(heap.release_cached(), 7u);
+    EXPECT_EQ(source.live_pages, 1u);
+    EXPECT_EQ(heap.stats().pages, 1u);
+    EXPECT_EQ(heap.release_cached(), 0u);
+    void* again = heap.allocate(32);  // a class whose page went back gets a new one
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(source.live_pages, 2u);
+    heap.free(again);
+    heap.free(live);
+    EXPECT_EQ(heap.release_cached(), 2u);
+    EXPECT_EQ(source.live_pages, 0u);
+}
+
 TEST(SlabHeap, TheLargestClassHoldsOneObjectPerPage) {
     FakePageSource source;
     SlabHeap heap(source);

@@ -7,6 +7,8 @@
 # KNOWN_DIFFERENCES (default: known_differences.txt beside this script) has the same
 # status (PASS/FAIL) on both. Notes after the ':' may differ. Leaves
 # OUT_DIR/{xen,ours}.{log,results} and OUT_DIR/diff.txt.
+# COMPARE_MODE=pair runs the two-domain test instead (run_pair_on in common.sh): the
+# same comparison over dom0's lines, which include domain 1's cases (`A:<case>`).
 set -eu
 if [ $# -lt 4 ] || [ $# -gt 5 ]; then
     echo "usage: $0 XEN_CACHE_DIR HV_ELF GUEST_ELF OUT_DIR [KNOWN_DIFFERENCES]" >&2
@@ -19,9 +21,14 @@ out=$4
 mkdir -p "$out"
 xen=$(sh "$here/fetch_xen.sh" "$1")
 
-run_on xen "$xen" "$3" "$out/xen" > "$out/xen.out" 2>&1 &
+case "${COMPARE_MODE:-tests}" in
+    tests) run=run_on ;;
+    pair) run=run_pair_on ;;
+    *) echo "compare: unknown COMPARE_MODE ${COMPARE_MODE}" >&2; exit 2 ;;
+esac
+$run xen "$xen" "$3" "$out/xen" > "$out/xen.out" 2>&1 &
 xen_pid=$!
-run_on ours "$2" "$3" "$out/ours" > "$out/ours.out" 2>&1 || true
+$run ours "$2" "$3" "$out/ours" > "$out/ours.out" 2>&1 || true
 wait "$xen_pid" || true
 
 for side in xen ours; do

@@ -13,7 +13,9 @@
 # hostile: "guest alive"; bench: "done") and the hypervisor did not panic; 1 otherwise.
 # Environment: QEMU (default qemu-system-x86_64), QEMU_EXTRA (extra options, e.g.
 # "-d int,cpu_reset -D /tmp/qemu.log" or "-icount shift=0"), GUEST_CMDLINE (dom0 command
-# line = the module string, default ""; e.g. "hostile seed=1 iterations=20000").
+# line = the module string, default ""; e.g. "hostile seed=1 iterations=20000"),
+# GUEST_MODULE2 (a second multiboot module: dom0's initrd for Xen, a boot-time domU for
+# ours with domu=1:...) and GUEST_MODULE2_CMDLINE (its module string).
 set -eu
 
 if [ $# -lt 4 ]; then
@@ -28,7 +30,7 @@ results=${5:-$log.results}
 timeout=${6:-300}
 qemu=${QEMU:-qemu-system-x86_64}
 
-for f in "$hv_image" "$guest_elf"; do
+for f in "$hv_image" "$guest_elf" ${GUEST_MODULE2:+"$GUEST_MODULE2"}; do
     if [ ! -f "$f" ]; then
         echo "run_guest: no such file: $f" >&2
         exit 2
@@ -55,6 +57,11 @@ esac
 mkdir -p "$work/iso/boot/grub"
 cp "$hv_image" "$work/iso/boot/$hv_name"
 cp "$guest_elf" "$work/iso/boot/guest.elf"
+module2_line=
+if [ -n "${GUEST_MODULE2:-}" ]; then
+    cp "$GUEST_MODULE2" "$work/iso/boot/module2.elf"
+    module2_line="module2 /boot/module2.elf ${GUEST_MODULE2_CMDLINE:-}"
+fi
 cat > "$work/iso/boot/grub/grub.cfg" <<CFG
 set timeout=0
 set default=0
@@ -64,6 +71,7 @@ terminal_output serial
 menuentry "pv test guest" {
     multiboot2 /boot/$hv_name $hv_cmdline
     module2 /boot/guest.elf ${GUEST_CMDLINE:-}
+    $module2_line
     boot
 }
 CFG
@@ -110,7 +118,7 @@ qemu_pid=
 trap - EXIT INT TERM
 
 # Xen echoes dom0 console_io output verbatim; other hypervisors may prefix it.
-tr -d '\r' < "$log" | grep -aE '^(\([^)]*\) )?(PASS |FAIL |guest-summary:|guest-note:|hostile|bench)' \
+tr -d '\r' < "$log" | grep -aE '^(\([^)]*\) )?(PASS |FAIL |guest-summary:|guest-note:|hostile|bench|pair-)' \
     | sed -E 's/^\([^)]*\) //' > "$results" || true
 
 echo "run_guest: $outcome after ${elapsed}s; log $log; results $results"

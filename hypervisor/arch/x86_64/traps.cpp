@@ -112,5 +112,5 @@ extern "C" void hv_handle_trap(hv::arch::CpuRegs* regs) {
         lapic_eoi();
     }
     if (from_guest)
-        hv_exit_to_guest_work();
+        hv::exit_to_guest();
 }

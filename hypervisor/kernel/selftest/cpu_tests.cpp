@@ -30,6 +30,9 @@ bool wait_until(Done done, uint64_t timeout_ns) {
             ok = false;
             break;
         }
+        // Interrupts off from arming to the halt: a poll timer that fired in between would
+        // leave `hlt` waiting for an interrupt that never comes (sti;hlt is atomic).
+        arch::irq_disable();
         timer_arm(poll, now_ns() + 1000000);
         arch::safe_halt();
     }
@@ -59,7 +62,10 @@ HV_SELFTEST(timer_ordering, "timer-ordering") {
     constexpr uint64_t kOffsetsMs[kTimers] = {9, 3, 14, 5, 1, 11, 5, 7, 2, 13, 4, 8};
     Timer* timers[kTimers];
     order_record = {};
-    const uint64_t base = now_ns();
+    // Deadlines start well after the arming loop ends: under an oversubscribed emulator one
+    // arm can take milliseconds, and a timer that fires before a shorter one is armed
+    // would look like an ordering bug.
+    const uint64_t base = now_ns() + 200000000;
     for (unsigned i = 0; i < kTimers; ++i) {
         timers[i] = new Timer(record_fire, reinterpret_cast<void*>(static_cast<uintptr_t>(i)));
         timer_arm(*timers[i], base + kOffsetsMs[i] * 1000000);

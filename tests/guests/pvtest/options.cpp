@@ -28,7 +28,11 @@ uint64_t parse_number(const char* text, const char* end) {
 }  // namespace
 
 Options parse_options(const char* cmdline) {
-    Options options{Mode::tests, 1, 20000};
+    Options options{Mode::tests, 1, 20000, false, false, guest::control::Backend::xen};
+    bool pair = false;
+    bool granter = false;
+    bool bench = false;
+    bool control_given = false;
     const char* p = cmdline;
     while (*p != 0) {
         while (*p == ' ')
@@ -40,11 +44,31 @@ Options parse_options(const char* cmdline) {
         if (word_is(word, p, "hostile"))
             options.mode = Mode::hostile;
         else if (word_is(word, p, "bench"))
-            options.mode = Mode::bench;
+            bench = true;
+        else if (word_is(word, p, "pair"))
+            pair = true;
+        else if (word_is(word, p, "pair-a"))
+            granter = true;
+        else if (word_is(word, p, "build"))
+            options.build_peer = true;
+        else if (word_is(word, p, "control=xen"))
+            control_given = true, options.control = guest::control::Backend::xen;
+        else if (word_is(word, p, "control=ours"))
+            control_given = true, options.control = guest::control::Backend::ours;
         else if (starts_with(word, p, "seed=", &rest))
             options.seed = parse_number(rest, p);
         else if (starts_with(word, p, "iterations=", &rest))
             options.iterations = parse_number(rest, p);
+    }
+    if (granter) {
+        options.mode = Mode::pair_granter;
+    } else if (pair) {
+        options.mode = Mode::pair;
+        options.bench = bench;
+        if (!control_given)
+            options.control = options.build_peer ? guest::control::Backend::xen : guest::control::Backend::ours;
+    } else if (bench && options.mode == Mode::tests) {
+        options.mode = Mode::bench;
     }
     return options;
 }

@@ -14,6 +14,8 @@
 //   (empty)                         run every case, print PASS/FAIL lines
 //   hostile seed=N iterations=M     random hypercalls (hostile.cpp)
 //   bench                           microbenchmarks (bench.cpp)
+//   pair [build] [bench]            two-domain test, dom0 side (pair_mapper.cpp ...)
+//   pair-a [control=xen|ours]       two-domain test, domU side (pair_granter.cpp)
 #include "guest.hpp"
 #include "modes.hpp"
 #include "paging.hpp"
@@ -66,14 +68,20 @@ int64_t try_scratch_pte(uint64_t new_pte, bool restore) {
 }  // namespace
 
 int guest_main(const xen::StartInfo* start_info) {
+    const pvtest::Options options = pvtest::parse_options(start_info->cmd_line);
+    // The pair's domU side must stay silent (pair_granter.cpp says why).
+    if (options.mode == pvtest::Mode::pair_granter)
+        pvtest::granter_main(options);
     guest_printf("pvtest: start_info at %p, %llu pages, cmdline \"%s\"\n", static_cast<const void*>(start_info),
                  static_cast<unsigned long long>(start_info->nr_pages), start_info->cmd_line);
-    const pvtest::Options options = pvtest::parse_options(start_info->cmd_line);
     switch (options.mode) {
         case pvtest::Mode::hostile:
             return pvtest::hostile_main(options.seed, options.iterations);
         case pvtest::Mode::bench:
             return pvtest::bench_main();
+        case pvtest::Mode::pair:
+            return pvtest::pair_main(options);
+        case pvtest::Mode::pair_granter:
         case pvtest::Mode::tests:
             break;
     }

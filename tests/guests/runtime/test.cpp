@@ -28,6 +28,21 @@ struct CaseState {
 constinit CaseState g_state{};
 constinit const TestCase* g_current = nullptr;
 constinit RunCounts g_counts{};
+constinit ResultSink g_sink = nullptr;
+
+// One result line, to the sink or (newline added) to the console.
+void emit_line(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void emit_line(const char* fmt, ...) {
+    char line[800];
+    va_list ap;
+    va_start(ap, fmt);
+    hv::vformat(line, sizeof(line), fmt, ap);
+    va_end(ap);
+    if (g_sink != nullptr)
+        g_sink(line);
+    else
+        guest_printf("%s\n", line);
+}
 
 const char* base_name(const char* path) {
     const char* base = path;
@@ -62,22 +77,22 @@ void print_result_line(const TestCase* test) {
     const char* name = test != nullptr ? test->name : "runtime";
     if (g_state.failures == 0) {
         if (g_state.note_length > 0)
-            guest_printf("PASS %s: %s\n", name, g_state.note);
+            emit_line("PASS %s: %s", name, g_state.note);
         else
-            guest_printf("PASS %s\n", name);
+            emit_line("PASS %s", name);
         return;
     }
     char more[32] = "";
     if (g_state.failures > 1)
         hv::format(more, sizeof(more), " (+%d more)", g_state.failures - 1);
     if (g_state.note_length > 0)
-        guest_printf("FAIL %s: %s%s (note: %s)\n", name, g_state.reason, more, g_state.note);
+        emit_line("FAIL %s: %s%s (note: %s)", name, g_state.reason, more, g_state.note);
     else
-        guest_printf("FAIL %s: %s%s\n", name, g_state.reason, more);
+        emit_line("FAIL %s: %s%s", name, g_state.reason, more);
 }
 
 void print_summary() {
-    guest_printf("guest-summary: %d passed, %d failed\n", g_counts.passed, g_counts.failed);
+    emit_line("guest-summary: %d passed, %d failed", g_counts.passed, g_counts.failed);
 }
 
 }  // namespace
@@ -151,22 +166,47 @@ int run_all_tests() {
         order[j] = t;
     }
 
-    g_counts = {0, 0, count};
-    guest_printf("guest-start: %d cases, hypercalls via %s\n", count, guest_hypercall_mechanism);
-    for (int i = 0; i < count; ++i) {
-        g_state = {};
-        g_state.test = order[i];
-        g_current = order[i];
-        order[i]->body();
-        g_current = nullptr;
-        print_result_line(order[i]);
-        if (g_state.failures == 0)
-            ++g_counts.passed;
-        else
-            ++g_counts.failed;
-    }
+    begin_cases(count);
+    for (int i = 0; i < count; ++i)
+        run_case(*order[i]);
+    return end_cases();
+}
+
+void begin_cases(int expected_total) {
+    g_counts = {0, 0, expected_total};
+    emit_line("guest-start: %d cases, hypercalls via %s", expected_total, guest_hypercall_mechanism);
+}
+
+bool run_case(const TestCase& test) {
+    g_state = {};
+    g_state.test = &test;
+    g_current = &test;
+    test.body();
+    g_current = nullptr;
+    print_result_line(&test);
+    const bool passed = g_state.failures == 0;
+    if (passed)
+        ++g_counts.passed;
+    else
+        ++g_counts.failed;
+    return passed;
+}
+
+void add_result_line(bool passed, const char* line) {
+    emit_line("%s", line);
+    if (passed)
+        ++g_counts.passed;
+    else
+        ++g_counts.failed;
+}
+
+int end_cases() {
     print_summary();
     return g_counts.failed;
+}
+
+void set_result_sink(ResultSink sink) {
+    g_sink = sink;
 }
 
 void report_fatal(const char* reason) {
@@ -180,7 +220,7 @@ void report_fatal(const char* reason) {
     ++g_counts.failed;
     const int not_run = g_counts.total - g_counts.passed - g_counts.failed;
     if (not_run > 0)
-        guest_printf("guest-note: %d case(s) not run after the fatal trap\n", not_run);
+        emit_line("guest-note: %d case(s) not run after the fatal trap", not_run);
     print_summary();
 }
 

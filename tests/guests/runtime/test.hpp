@@ -36,6 +36,20 @@ static_assert(sizeof(TestCase) == 32);
 // Runs every registered case; returns the number of failed cases.
 int run_all_tests();
 
+// Modes that sequence cases themselves (the two-domain pair mode) use the runner piece by
+// piece: begin_cases prints `guest-start`, run_case runs one case and emits its result
+// line, add_result_line emits a line produced elsewhere (another domain's case) and
+// counts it, end_cases prints the summary and returns the number of failed cases.
+void begin_cases(int expected_total);
+bool run_case(const TestCase& test);
+void add_result_line(bool passed, const char* line);
+int end_cases();
+
+// Where result lines go: the console by default; a domain without a console (a domU
+// under release Xen) collects them in a page instead. `line` has no newline.
+using ResultSink = void (*)(const char* line);
+void set_result_sink(ResultSink sink);
+
 // Adds text to the current case's result line (e.g. a value the reference produced).
 void note(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 

@@ -11,7 +11,9 @@
 #include "domain/scheduler.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/pv_time.hpp"
+#include "kernel/quiesce.hpp"
 #include "kernel/softirq.hpp"
+#include "pv/bounce_frame.hpp"
 
 namespace hv {
 namespace {
@@ -23,9 +25,10 @@ namespace {
         return selector;                                       \
     }()
 
-// Loads a data selector the guest chose; a bad one (the guest changed its GDT under us)
-// becomes the null selector instead of faulting in the hypervisor.
-extern "C" void hv_load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs, uint16_t gs);
+// Loads the data selectors the guest chose; a bad one (the guest changed its GDT or LDT
+// under us) becomes the null selector instead of faulting in the hypervisor, and its bit
+// (ds 1, es 2, fs 4, gs 8) is set in the result.
+extern "C" unsigned hv_load_data_selectors(uint16_t ds, uint16_t es, uint16_t fs, uint16_t gs);
 
 void save(Vcpu& v) {
     PvVcpuState& s = v.pv;
@@ -42,17 +45,35 @@ void save(Vcpu& v) {
     asm volatile("fxsave64 %0" : "=m"(s.fpu));
 }
 
+// As Xen's load_segments: selectors that no longer load send the vCPU to its failsafe
+// callback with the failed values on the stack (the guest reloads or fixes them), or crash
+// the domain when it registered none.
+void deliver_failsafe(Vcpu& v, arch::CpuRegs& frame) {
+    arch::CpuRegs with_selectors = frame;
+    with_selectors.ds = v.pv.ds;
+    with_selectors.es = v.pv.es;
+    with_selectors.fs = v.pv.fs;
+    with_selectors.gs = v.pv.gs;
+    auto b = pv::build_failsafe_bounce(with_selectors, {v.pv.failsafe_callback, v.pv.failsafe_masks}, guest_mode_of(v));
+    if (b.ok())
+        (void)commit_bounce(v, frame, *b);
+    else
+        crash_domain(v, frame, "a data segment selector no longer loads and there is no failsafe callback");
+}
+
 void load(Vcpu& v) {
     PvVcpuState& s = v.pv;
     cpu_info()->guest_regs = s.regs;
     load_guest_cr3(v);
-    hv_load_data_selectors(s.ds, s.es, s.fs, s.gs);
+    const unsigned failed = hv_load_data_selectors(s.ds, s.es, s.fs, s.gs);
     arch::wrmsr(arch::msr::kFsBase, s.fs_base);
     arch::wrmsr(arch::msr::kGsBase, s.kernel_mode ? s.gs_base_kernel : s.gs_base_user);
     arch::wrmsr(arch::msr::kKernelGsBase, s.kernel_mode ? s.gs_base_user : s.gs_base_kernel);
     asm volatile("clts; fxrstor64 %0" : : "m"(s.fpu));
     load_guest_ts(v);
     load_guest_debugregs(v);
+    if (failed != 0)
+        deliver_failsafe(v, cpu_info()->guest_regs);
 }
 
 }  // namespace
@@ -120,7 +141,11 @@ extern "C" void hv_exit_to_guest_work() {
     PerCpu& cpu = this_cpu();
     for (;;) {
         arch::irq_disable();
-        softirq_run();
+        if (cpu.softirq_pending)
+            softirq_run();
+        quiesce_note(cpu);
+        if (!exit_work_needed(cpu))
+            return;
         Vcpu* current = cpu.current;
         if (cpu.need_resched || current == nullptr || !sched_runnable(*current)) {
             Vcpu* next = sched_pick_next(cpu);

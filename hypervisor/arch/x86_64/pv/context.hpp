@@ -2,7 +2,13 @@
 // guest. See domain/vcpu.hpp for what lives where while a vCPU runs.
 #pragma once
 
+#include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/regs.hpp"
+#include "domain/domain.hpp"
+#include "domain/scheduler.hpp"
+#include "kernel/percpu.hpp"
+#include "kernel/quiesce.hpp"
+#include "pv/bounce_frame.hpp"
 
 namespace hv {
 
@@ -28,5 +34,36 @@ void load_guest_ts(const Vcpu& v);
 // Scheduling and event delivery before returning to ring 3; on return the frame in
 // CpuInfo::guest_regs holds a runnable vCPU's state. Interrupts are left disabled.
 extern "C" void hv_exit_to_guest_work();
+
+namespace hv {
+
+// Whether the way back to the guest has anything to do on this CPU: softirqs, a
+// reschedule, a vCPU that can no longer run, an NMI or an event upcall to deliver.
+bool exit_work_needed(const PerCpu& cpu);
+
+// The exit path as C++ callers use it: the common case (nothing to do) costs a few loads
+// and no calls; anything else goes through hv_exit_to_guest_work. Interrupts end disabled.
+inline void exit_to_guest() {
+    arch::irq_disable();
+    PerCpu& cpu = this_cpu();
+    if (exit_work_needed(cpu))
+        hv_exit_to_guest_work();
+    else
+        quiesce_note(cpu);
+}
+
+}  // namespace hv
+inline bool hv::exit_work_needed(const PerCpu& cpu) {
+    const Vcpu* v = cpu.current;
+    if (cpu.softirq_pending || cpu.need_resched || v == nullptr || !sched_runnable(*v))
+        return true;
+    if (!v->nmi_masked && v->nmi_pending.load(std::memory_order_relaxed))
+        return true;
+    const xen::VcpuInfo* info = v->vcpu_info();
+    return info != nullptr && v->pv.event_callback != 0 &&
+           pv::event_upcall_due(__atomic_load_n(&info->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
+                                __atomic_load_n(&info->evtchn_upcall_mask, __ATOMIC_ACQUIRE));
+}
+
 // Abandons the current stack and runs the exit work, then the guest (pv_entry.S).
 extern "C" [[noreturn]] void hv_enter_guest(hv::arch::CpuRegs* frame);

@@ -92,24 +92,35 @@ void pv_guest_int80(arch::CpuRegs& frame) {
 
 }  // namespace hv
 
+namespace hv {
+namespace {
+
+// A `syscall` from guest user mode (or a 32-bit one): bounced to the guest kernel's
+// callback. Kept out of line so the hypercall path below stays small.
+[[gnu::noinline]] void bounce_user_syscall(Vcpu& v, arch::CpuRegs& frame, bool syscall64) {
+    const pv::BounceTarget target = syscall64 ? pv::BounceTarget{v.pv.syscall_callback, v.pv.syscall_masks}
+                                              : pv::BounceTarget{v.pv.syscall32_callback, true};
+    auto b = pv::build_syscall_bounce(frame, target, v.pv.trap_table[6], guest_mode_of(v));
+    if (b.ok())
+        (void)commit_bounce(v, frame, *b);
+    else
+        crash_domain(v, frame, "user syscall with no syscall callback and no #UD handler");
+}
+
+}  // namespace
+}  // namespace hv
+
 extern "C" void hv_handle_guest_syscall(hv::arch::CpuRegs* frame) {
     using namespace hv;
     Vcpu& v = *this_cpu().current;
     constexpr uint32_t kSyscall64 = 0x100;
-    if (frame->entry_vector == kSyscall64 && v.pv.kernel_mode) {
+    const bool syscall64 = frame->entry_vector == kSyscall64;
+    if (syscall64 && v.pv.kernel_mode) {
         // A hypercall: run with interrupts on (long batches are preemptible).
         arch::irq_enable();
         pv_hypercall(v, *frame);
-        arch::irq_disable();
     } else {
-        const pv::BounceTarget target = frame->entry_vector == kSyscall64
-                                            ? pv::BounceTarget{v.pv.syscall_callback, v.pv.syscall_masks}
-                                            : pv::BounceTarget{v.pv.syscall32_callback, true};
-        auto b = pv::build_syscall_bounce(*frame, target, v.pv.trap_table[6], guest_mode_of(v));
-        if (b.ok())
-            (void)commit_bounce(v, *frame, *b);
-        else
-            crash_domain(v, *frame, "user syscall with no syscall callback and no #UD handler");
+        bounce_user_syscall(v, *frame, syscall64);
     }
-    hv_exit_to_guest_work();
+    exit_to_guest();
 }

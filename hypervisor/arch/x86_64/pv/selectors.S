@@ -1,20 +1,26 @@
-/* void hv_load_data_selectors(u16 ds, u16 es, u16 fs, u16 gs): each load that faults
- * (stale guest descriptor) falls back to the null selector. */
+/* unsigned hv_load_data_selectors(u16 ds, u16 es, u16 fs, u16 gs): each load that faults
+ * (stale guest descriptor) falls back to the null selector; returns a mask of the ones
+ * that did (bit 0 ds, 1 es, 2 fs, 3 gs), so the caller can run the failsafe callback. */
     .section .text, "ax"
     .globl hv_load_data_selectors
 hv_load_data_selectors:
+    xorl %eax, %eax
 1:  movw %di, %ds
 2:  movw %si, %es
 3:  movw %dx, %fs
 4:  movw %cx, %gs
 5:  ret
 6:  xorl %edi, %edi
+    orl $1, %eax
     jmp 1b
 7:  xorl %esi, %esi
+    orl $2, %eax
     jmp 2b
 8:  xorl %edx, %edx
+    orl $4, %eax
     jmp 3b
 9:  xorl %ecx, %ecx
+    orl $8, %eax
     jmp 4b
 
     .section .hv_extable, "a"

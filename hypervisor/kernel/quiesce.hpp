@@ -1,0 +1,27 @@
+// Quiescent points: a cheap way to know that no CPU still uses a pointer it picked up
+// before some moment (the job Xen's RCU does for domain destruction).
+//
+// Every CPU passes a quiescent point each time round the exit-to-guest loop
+// (hv_exit_to_guest_work), with interrupts off, after draining its softirq queue and
+// before choosing what to run. At that point it holds no pointer taken during an earlier
+// hypercall or interrupt: softirq entries are consumed, timer callbacks have returned,
+// hypercall handlers have finished.
+//
+// quiesce_wait_others() returns once every other online CPU has passed such a point after
+// the call began. Idle CPUs are woken with an IPI so they pass one at once. The caller
+// must hold no lock another CPU could wait for on its way to the exit path, and must
+// itself be at a point where interrupts are enabled (it spins).
+#pragma once
+
+#include "kernel/percpu.hpp"
+
+namespace hv {
+
+// This CPU is at a quiescent point (interrupts off). Only the CPU itself writes its
+// counter, so a plain increment published with release order is enough.
+inline void quiesce_note(PerCpu& cpu) {
+    cpu.quiescent.store(cpu.quiescent.load(std::memory_order_relaxed) + 1, std::memory_order_release);
+}
+void quiesce_wait_others();
+
+}  // namespace hv
