@@ -134,9 +134,10 @@ private:
 // hold on other domains' grants (Xen gnttab_release_mappings: for a PV domain the
 // references of host mappings belong to its page-table entries, dropped when those are
 // torn down; device mappings' references are dropped here); then
-// GrantTable::release_frames() gives its shared frames back. The GrantTable itself may
-// be destroyed once no domain can find it and pinned_entries() is 0 (its grants are
-// no longer mapped or being copied by anyone).
+// GrantTable::release_frames() gives its shared frames back. While pinned_entries() is
+// not 0, other domains still map its grants: the table must stay findable by its serial
+// (GrantDomains, "retired") so that their unmaps succeed, as they do on Xen against a
+// zombie domain; once it is 0 and no lookup is in flight it may be deleted.
 void release_mappings(GrantContext& ctx, GrantTable& mapper);
 
 }  // namespace hv::grant

@@ -12,10 +12,13 @@ namespace {
 
 constexpr unsigned kActivePagesPerFrame = kEntriesPerFrame / kActivePerPage;  // 2
 
+constinit std::atomic<uint64_t> next_serial{1};
+
 }  // namespace
 
 GrantTable::GrantTable(const GrantTableConfig& config, GrantMemory& memory)
     : id_(config.id),
+      serial_(next_serial.fetch_add(1, std::memory_order_relaxed)),
       control_domain_(config.control_domain),
       max_grant_frames_(config.max_grant_frames),
       max_maptrack_frames_(config.max_maptrack_frames),
@@ -35,8 +38,18 @@ GrantTable::~GrantTable() {
 }
 
 Status GrantTable::init() {
-    LockGuard guard(lock_);
-    return grow(kInitialFrames);
+    {
+        LockGuard guard(lock_);
+        HV_TRY(grow(kInitialFrames));
+    }
+    // The first maptrack frame too, which Xen allocates at the first map: allocated here,
+    // a domain's bookkeeping all exists from its creation to its destruction, so the
+    // host's free memory is the same before a domain is built and after it is destroyed
+    // whatever other domains mapped meanwhile. Handles come out in the same order.
+    LockGuard guard(maptrack_lock_);
+    if (max_maptrack_frames_ > 0)
+        (void)add_maptrack_frame();  // failing here only means allocating it at the first map
+    return Status::Ok;
 }
 
 // ---- frames and active entries -------------------------------------------------------
@@ -151,16 +164,27 @@ Result<xen::GrantHandle> GrantTable::get_handle() {
             return handle;
         }
     }
+    if (!add_maptrack_frame())
+        return Status::NoSpace;  // Xen would try to steal from another vCPU's list: none here
+    const xen::GrantHandle handle = free_head_;
+    free_head_ = maptrack(handle)->ref;
+    ++handles_in_use_;
+    return handle;
+}
+
+// Adds a frame of free entries at the head of the free list: its entries after the first
+// in order, then the old list, its last entry becoming the tail if there was none.
+bool GrantTable::add_maptrack_frame() {
     const unsigned frames = maptrack_frames();
     if (frames >= max_maptrack_frames_)
-        return Status::NoSpace;
+        return false;
     void* page = memory_.allocate_page();
     if (page == nullptr)
-        return Status::NoSpace;  // Xen would try to steal from another vCPU's list: none here
+        return false;
     auto* entries = static_cast<MaptrackEntry*>(page);
     const xen::GrantHandle first = maptrack_limit_;
     for (unsigned i = 0; i < kMaptrackPerPage; ++i)
-        new (&entries[i]) MaptrackEntry{first + i + 1, 0, 0, 0};
+        new (&entries[i]) MaptrackEntry{first + i + 1, 0, 0, 0};  // links the free list
     // The new frame's entries after the first go before the old free list; its last entry
     // links to the old head (which becomes the end once it is the tail's only successor).
     entries[kMaptrackPerPage - 1].ref = free_head_;
@@ -168,9 +192,8 @@ Result<xen::GrantHandle> GrantTable::get_handle() {
         free_tail_ = first + kMaptrackPerPage - 1;
     maptrack_pages_[frames] = entries;
     maptrack_limit_ += kMaptrackPerPage;
-    free_head_ = first + 1;
-    ++handles_in_use_;
-    return first;
+    free_head_ = first;
+    return true;
 }
 
 void GrantTable::put_handle(xen::GrantHandle handle) {

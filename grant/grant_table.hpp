@@ -60,10 +60,10 @@ inline constexpr unsigned kActivePerPage = kPageSize / sizeof(ActiveEntry);  // 
 // Xen: struct grant_mapping (16 bytes, so a maptrack frame holds 256 as in Xen and the
 // limits mean the same number of handles).
 struct MaptrackEntry {
-    xen::GrantRef ref;  // the grant; the next free handle while free
-    uint16_t flags;     // GNTMAP_* of the mapping still in place; 0 = free
-    DomainId domid;     // the granting domain
-    uint64_t reserved;
+    xen::GrantRef ref;        // the grant; the next free handle while free
+    uint16_t flags;           // GNTMAP_* of the mapping still in place; 0 = free
+    DomainId domid;           // the granting domain
+    uint64_t granter_serial;  // that domain's table instance (domain ids are reused)
 };
 static_assert(sizeof(MaptrackEntry) == 16);
 inline constexpr unsigned kMaptrackPerPage = kPageSize / sizeof(MaptrackEntry);  // 256
@@ -89,10 +89,13 @@ public:
     GrantTable(const GrantTable&) = delete;
     GrantTable& operator=(const GrantTable&) = delete;
 
-    // The first frame (Xen grows every table to INITIAL_NR_GRANT_FRAMES at creation).
+    // The first frame (Xen grows every table to INITIAL_NR_GRANT_FRAMES at creation) and
+    // the first maptrack frame.
     [[nodiscard]] Status init();
 
     DomainId id() const { return id_; }
+    // Unique per table instance for the life of the hypervisor (never 0).
+    uint64_t serial() const { return serial_; }
     // Xen's XSM_TARGET rule for setup_table, query_size, get_version, get_status_frames.
     bool may_control(const GrantTable& target) const { return &target == this || control_domain_; }
 
@@ -136,13 +139,18 @@ public:
     // Frees the maptrack pages; every entry must be free (maptrack_lock() taken here).
     void release_maptrack();
 
-    // Bookkeeping of the GrantDomains implementation: the lookups (TableRefs) in flight.
+    // Bookkeeping of the GrantDomains implementation: the lookups (TableRefs) in flight,
+    // and a link for its list of retired tables.
     std::atomic<uint32_t> lookups{0};
+    GrantTable* retired_next = nullptr;
 
 private:
     static constexpr xen::GrantHandle kListEnd = ~0u;  // Xen MAPTRACK_TAIL
 
+    bool add_maptrack_frame();  // maptrack_lock() held
+
     DomainId id_;
+    uint64_t serial_;
     bool control_domain_;
     unsigned max_grant_frames_;
     unsigned max_maptrack_frames_;

@@ -33,10 +33,11 @@ public:
     ~TableRef() { reset(); }
 
     // Domain `id` by number only, so DOMID_SELF finds nothing (Xen rcu_lock_domain_by_id,
-    // which map_grant_ref uses: a self-mapping names the caller's real id).
-    static TableRef find(GrantDomains& domains, DomainId id) {
+    // which map_grant_ref uses: a self-mapping names the caller's real id). A serial
+    // names one table instance (see GrantDomains::acquire).
+    static TableRef find(GrantDomains& domains, DomainId id, uint64_t serial = 0) {
         TableRef ref;
-        if (GrantTable* table = domains.acquire(id)) {
+        if (GrantTable* table = domains.acquire(id, serial)) {
             ref.domains_ = &domains;
             ref.table_ = table;
         }

@@ -16,7 +16,7 @@ void release_mappings(GrantContext& ctx, GrantTable& mapper) {
                 continue;
             const uint16_t flags = map.flags;
             const bool readonly = (flags & gntmap::readonly) != 0;
-            TableRef granter = TableRef::find(ctx.domains, map.domid);
+            TableRef granter = TableRef::find(ctx.domains, map.domid, map.granter_serial);
             if (granter) {
                 uint32_t units = 0;
                 unsigned general = 0, typed = 0;

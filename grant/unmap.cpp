@@ -38,11 +38,12 @@ GrantStatus UnmapBatch::unmap_common(uint64_t host_addr, uint64_t dev_bus_addr, 
         return GrantStatus::bad_handle;
     const uint16_t flags = map->flags;
     const xen::GrantRef ref = map->ref;
-    TableRef granter = TableRef::find(ctx_.domains, map->domid);
+    TableRef granter = TableRef::find(ctx_.domains, map->domid, map->granter_serial);
     if (!granter) {
-        // A granter keeps its table while its grants are pinned (teardown contract), so
-        // this is a broken contract rather than a guest error (Xen crashes the mapper).
-        // Forgetting the mapping is safe: its page references belong to the page table.
+        // A granter's table outlives its domain while its grants are pinned (retired, see
+        // GrantDomains), so this is a broken contract rather than a guest error (Xen
+        // crashes the mapper). Forgetting the mapping is safe: its page references belong
+        // to the page-table entry, not to the pin.
         map->flags = 0;
         mapper_.put_handle(handle);
         return GrantStatus::general_error;

@@ -23,6 +23,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "domain/domain.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/grant_glue.hpp"
 #include "domain/page_types_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "domain/vcpu_timers.hpp"
@@ -132,6 +133,7 @@ void detail::domain_teardown(Domain& d) {
     stop_vcpus(d);
     quiesce();
     events_detach(d);
+    grant_domain_destroy(d);
     drop_vcpu_references(d);
     const FrameCounts counts = release_frames(d);
     d.tot_pages = 0;

@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/layout.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/grant_glue.hpp"
 #include "domain/page_types_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "kernel/log.hpp"
@@ -122,6 +123,11 @@ Result<Domain*> domain_create(const DomainConfig& config) {
     if (page_types().assign_shared(d->shared_info_mfn(), d->id()) != Status::Ok)
         panic("domain: fresh shared_info page %#llx is not free", static_cast<unsigned long long>(d->shared_info_mfn()));
     if (Status s = events_attach(*d); s != Status::Ok) {
+        detail::domain_teardown(*d);
+        return s;
+    }
+    // Every domain has its grant table (first frame) from creation, as on Xen.
+    if (Status s = grant_attach(*d); s != Status::Ok) {
         detail::domain_teardown(*d);
         return s;
     }

@@ -46,17 +46,12 @@ public:
         }
         return grant::TableFrame{page, mfn};
     }
+    // The frame goes back to the allocator when its last reference goes (frame_freed()
+    // in domain/page_types_glue.cpp): now, or when the domain's last mapping of it goes.
     void free_table_frame(grant::DomainId owner, const grant::TableFrame& frame) override {
-        if (page_types().release(frame.frame, owner) != Status::Ok) {
+        if (page_types().release(frame.frame, owner) != Status::Ok)
             LOG_WARN("grant: d%u table frame %#llx was not the domain's", owner,
                      static_cast<unsigned long long>(frame.frame));
-            return;
-        }
-        // Still mapped by the domain: the frame becomes free when its last mapping goes,
-        // and frame_freed() does not give hypervisor pages back to the allocator yet, so
-        // it stays allocated (never reused while reachable).
-        if (page_types().general_count(frame.frame) == 0)
-            free_pages(frame.page, 0);
     }
     void* allocate_page() override { return allocate_pages(0); }
     void free_page(void* page) override { free_pages(page, 0); }
@@ -186,20 +181,63 @@ public:
 };
 
 // ---- domains -------------------------------------------------------------------------------
+//
+// A live domain's table hangs off its Domain. When a domain is destroyed while other
+// domains still pin its grants, its table is retired: kept on a list, found only by its
+// serial (from those domains' maptrack entries), until the last pin and lookup go. That
+// is what Xen's zombie domain gives a backend whose frontend died: its unmaps still work
+// (Linux's netback BUG()s when one fails).
+
+constinit TicketLock retired_lock;  // the retired list; leaf
+constinit grant::GrantTable* retired_head = nullptr;
+
+// With retired_lock held.
+void unlink_retired(grant::GrantTable& t) {
+    for (grant::GrantTable** link = &retired_head; *link != nullptr; link = &(*link)->retired_next)
+        if (*link == &t) {
+            *link = t.retired_next;
+            t.retired_next = nullptr;
+            return;
+        }
+}
 
 class KernelGrantDomains final : public grant::GrantDomains {
 public:
-    grant::GrantTable* acquire(grant::DomainId id) override {
-        Domain* d = domain_by_id(id);
-        if (d == nullptr)
+    grant::GrantTable* acquire(grant::DomainId id, uint64_t serial) override {
+        if (Domain* d = domain_by_id(id)) {
+            auto table = grant_table_of(*d);
+            if (table.ok() && (serial == 0 || (*table)->serial() == serial)) {
+                (*table)->lookups.fetch_add(1, std::memory_order_acquire);
+                return *table;
+            }
+        }
+        if (serial == 0)
             return nullptr;
-        auto table = grant_table_of(*d);
-        if (!table.ok())
-            return nullptr;
-        (*table)->lookups.fetch_add(1, std::memory_order_acquire);
-        return *table;
+        LockGuard guard(retired_lock);
+        for (grant::GrantTable* t = retired_head; t != nullptr; t = t->retired_next)
+            if (t->id() == id && t->serial() == serial) {
+                t->lookups.fetch_add(1, std::memory_order_acquire);
+                return t;
+            }
+        return nullptr;
     }
-    void release(grant::GrantTable& table) override { table.lookups.fetch_sub(1, std::memory_order_release); }
+    void release(grant::GrantTable& table) override {
+        if (table.lookups.fetch_sub(1, std::memory_order_release) != 1 || table.pinned_entries() != 0)
+            return;
+        // Possibly the last use of a retired table: delete it if it is one and nothing
+        // can reach it any more (a new lookup needs retired_lock, which we hold).
+        grant::GrantTable* dead = nullptr;
+        {
+            LockGuard guard(retired_lock);
+            for (grant::GrantTable* t = retired_head; t != nullptr; t = t->retired_next)
+                if (t == &table && t->lookups.load(std::memory_order_acquire) == 0 && t->pinned_entries() == 0) {
+                    unlink_retired(*t);
+                    dead = t;
+                    break;
+                }
+        }
+        delete dead;
+    }
 };
 
 constinit KernelGrantMemory memory;
@@ -219,6 +257,8 @@ Result<grant::GrantTable*> grant_table_of(Domain& d) {
     LockGuard guard(creation_lock);
     if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
         return t;
+    if (d.dying.load())
+        return Status::NoSuchDomain;  // no new table for a domain being torn down
     grant::GrantTableConfig config;
     config.id = d.id();
     config.control_domain = d.privileged();
@@ -239,27 +279,28 @@ Status grant_attach(Domain& d) {
 }
 
 void grant_domain_destroy(Domain& d) {
-    grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire);
+    grant::GrantTable* t;
+    {
+        // Serialised against a lazy creation: once dying is set none starts.
+        LockGuard guard(creation_lock);
+        t = d.grant_table.exchange(nullptr, std::memory_order_acq_rel);
+    }
     if (t == nullptr)
         return;
     grant::release_mappings(context, *t);
     t->release_frames();
-}
-
-bool grant_domain_quiescent(Domain& d) {
-    grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire);
-    return t == nullptr || t->pinned_entries() == 0;
-}
-
-void grant_domain_free(Domain& d) {
-    grant::GrantTable* t = d.grant_table.exchange(nullptr, std::memory_order_acq_rel);
-    if (t == nullptr)
+    LockGuard guard(retired_lock);
+    // The caller made sure no hypercall still holds a lookup of the live domain
+    // (destroy.cpp: unlinked, then every CPU quiesced); if one did, retiring the table
+    // leaves its deletion to that lookup's release().
+    if (t->pinned_entries() == 0 && t->lookups.load(std::memory_order_acquire) == 0) {
+        delete t;
         return;
-    HV_ASSERT(t->pinned_entries() == 0);
-    unsigned spins = 0;
-    while (t->lookups.load(std::memory_order_acquire) != 0)
-        spin_wait(spins);
-    delete t;
+    }
+    LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
+             d.id(), t->pinned_entries());
+    t->retired_next = retired_head;
+    retired_head = t;
 }
 
 }  // namespace hv

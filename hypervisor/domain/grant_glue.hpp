@@ -22,17 +22,12 @@ grant::GrantContext& grant_context();
 [[nodiscard]] Result<grant::GrantTable*> grant_table_of(Domain& d);
 [[nodiscard]] Status grant_attach(Domain& d);
 
-// Domain destruction (not called yet: destruction is being written). In this order:
-//  1. the domain no longer runs and its page tables are torn down (each grant mapping's
-//     L1 entry drops its page references with it);
-//  2. grant_domain_destroy(): drops every pin its mappings hold on other domains' grants
-//     and gives its own table frames back (other domains' pins on its grants stay
-//     valid and can still be unmapped);
-//  3. once the domain cannot be found any more (domain_by_id) and
-//     grant_domain_quiescent() says no other domain uses its grants,
-//     grant_domain_free() deletes the table (it waits for lookups in flight).
+// Domain destruction (domain/destroy.cpp), once the domain is unlinked and no CPU runs
+// or looks it up: drops every pin its mappings hold on other domains' grants (the page
+// references of its host mappings go with its page tables, torn down afterwards) and
+// gives its table frames back. If other domains still map its grants, its table is
+// retired: they can still unmap them (as on Xen, where the dying domain lingers as a
+// zombie), and it is deleted with the last unmap; otherwise it is deleted now.
 void grant_domain_destroy(Domain& d);
-bool grant_domain_quiescent(Domain& d);
-void grant_domain_free(Domain& d);
 
 }  // namespace hv

@@ -2,13 +2,14 @@
 // fake domains (maps, unmaps, unmap_and_replace, copy batches, table management, swaps),
 // interleaved with what hostile guests do behind the hypervisor's back (rewriting shared
 // entries, overwriting or tearing down page-table entries that hold grant mappings,
-// turning frames into page tables) and with one domain's destruction.
+// turning frames into page tables) and with one domain's destruction and re-creation
+// under the same id.
 //
 // Checked every step: every page reference on every frame is accounted for by a present
 // page-table entry or a device mapping in some maptrack (the references balance); every
 // active entry's pin equals what the maptracks say; pinned_entries() and handles_in_use()
-// match their recounts; no TableRef is left behind. At the end every domain is destroyed
-// and nothing may remain referenced or pinned.
+// match their recounts, also across retired tables; no TableRef is left behind. At the end
+// every domain is destroyed and nothing may remain referenced or pinned.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -279,17 +280,30 @@ struct Fuzz {
         }
     }
 
-    // Domain 2 dies: its page tables, its mappings, its table frames; others may still pin
-    // its grants and unmap them later.
-    void destroy() {
-        if (destroyed)
-            return;
-        destroyed = true;
-        TRACE("destroy d2\n");
-        world.mappings.teardown(2);
-        release_mappings(world.ctx, world.table(2));
-        world.table(2).release_frames();
-        std::erase_if(mappings, [](const Mapping& m) { return m.mapper == 2; });
+    // Domain 2 dies (its page tables, its mappings, its table frames; its table retired
+    // while others still pin its grants), or a new domain 2 is created in its place: the
+    // old domain's grants must still unmap from the retired table, never the new one.
+    void destroy_or_recreate() {
+        if (!destroyed) {
+            destroyed = true;
+            TRACE("destroy d2\n");
+            world.destroy(2);
+            std::erase_if(mappings, [](const Mapping& m) { return m.mapper == 2; });
+        } else {
+            destroyed = false;
+            TRACE("new d2\n");
+            world.add(2, false, /*max_frames=*/2, /*max_maptrack=*/1);
+        }
+    }
+
+    // Every table, live or retired, by serial.
+    std::map<uint64_t, GrantTable*> all_tables() {
+        std::map<uint64_t, GrantTable*> all;
+        for (auto& [id, t] : world.tables)
+            all[t->serial()] = t.get();
+        for (auto& t : world.retired)
+            all[t->serial()] = t.get();
+        return all;
     }
 
     __attribute__((no_sanitize("coverage"))) void check() {
@@ -300,10 +314,11 @@ struct Fuzz {
             if (pte.writable)
                 ++writable[pte.frame];
         });
-        // Expected pins: every maptrack entry of every mapper.
-        std::map<std::pair<DomainId, xen::GrantRef>, uint32_t> pins;
-        for (DomainId d = 0; d < kDomains; ++d) {
-            GrantTable& mapper = world.table(d);
+        // Expected pins: every maptrack entry of every mapper (retired tables map nothing).
+        std::map<std::pair<uint64_t, xen::GrantRef>, uint32_t> pins;
+        std::map<uint64_t, GrantTable*> tables = all_tables();
+        for (auto& [serial, table] : tables) {
+            GrantTable& mapper = *table;
             LockGuard guard(mapper.maptrack_lock());
             uint32_t in_use = 0;
             for (xen::GrantHandle h = 0; h < mapper.maptrack_limit(); ++h) {
@@ -313,12 +328,14 @@ struct Fuzz {
                 ++in_use;
                 const bool ro = m.flags & gntmap::readonly;
                 FUZZ_CHECK(m.flags & (gntmap::host_map | gntmap::device_map));
-                uint32_t& p = pins[{m.domid, m.ref}];
+                uint32_t& p = pins[{m.granter_serial, m.ref}];
                 if (m.flags & gntmap::host_map)
                     p += ro ? pin::host_read : pin::host_write;
+                FUZZ_CHECK(tables.count(m.granter_serial) == 1);
+                FUZZ_CHECK(tables[m.granter_serial]->id() == m.domid);
                 if (m.flags & gntmap::device_map) {
                     p += ro ? pin::device_read : pin::device_write;
-                    GrantTable& granter = world.table(m.domid);
+                    GrantTable& granter = *tables[m.granter_serial];
                     LockGuard g(granter.lock());
                     const Frame f = granter.active(m.ref).frame;
                     ++general[f];
@@ -333,30 +350,29 @@ struct Fuzz {
             FUZZ_CHECK(page.writable == writable[f]);
             FUZZ_CHECK(page.writable == 0 || !page.page_table);
         });
-        for (DomainId d = 0; d < kDomains; ++d) {
-            GrantTable& granter = world.table(d);
+        for (auto& [serial, table] : tables) {
+            GrantTable& granter = *table;
             LockGuard guard(granter.lock());
             uint32_t pinned = 0;
             for (xen::GrantRef r = 0; r < granter.nr_entries(); ++r) {
                 const ActiveEntry& act = granter.active(r);
-                auto it = pins.find({d, r});
+                auto it = pins.find({serial, r});
                 FUZZ_CHECK(act.pin == (it == pins.end() ? 0u : it->second));
                 pinned += act.pin != 0;
             }
             FUZZ_CHECK(pinned == granter.pinned_entries());
-            FUZZ_CHECK(world.domains.refs(d) == 0);
         }
+        for (DomainId d = 0; d < kDomains; ++d)
+            FUZZ_CHECK(world.domains.refs(d) == 0);
     }
 
     void finish() {
-        for (DomainId d = 0; d < kDomains; ++d) {
-            world.mappings.teardown(d);
+        for (DomainId d = 0; d < kDomains; ++d)
             if (alive(d))
-                release_mappings(world.ctx, world.table(d));
-        }
-        for (DomainId d = 0; d < kDomains; ++d) {
-            FUZZ_CHECK(world.table(d).pinned_entries() == 0);
-            FUZZ_CHECK(world.table(d).handles_in_use() == 0);
+                world.destroy(d);
+        for (auto& [serial, table] : all_tables()) {
+            FUZZ_CHECK(table->pinned_entries() == 0);
+            FUZZ_CHECK(table->handles_in_use() == 0);
         }
         FUZZ_CHECK(world.frames.total_refs() == 0);
     }
@@ -378,7 +394,7 @@ void run(const uint8_t* data, size_t size) {
         case 8: fuzz.guest(in); break;
         case 9:
             if (in.byte() < 20)
-                fuzz.destroy();
+                fuzz.destroy_or_recreate();
             break;
         }
         fuzz.check();

@@ -385,13 +385,20 @@ private:
 
 class FakeDomains final : public GrantDomains {
 public:
-    GrantTable* acquire(DomainId id) override {
+    GrantTable* acquire(DomainId id, uint64_t serial) override {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = tables_.find(id);
-        if (it == tables_.end())
-            return nullptr;
-        ++refs_[id];
-        return it->second;
+        if (it != tables_.end() && (serial == 0 || it->second->serial() == serial)) {
+            ++refs_[id];
+            return it->second;
+        }
+        if (serial != 0)
+            for (GrantTable* t : retired_)
+                if (t->id() == id && t->serial() == serial) {
+                    ++refs_[id];
+                    return t;
+                }
+        return nullptr;
     }
     void release(GrantTable& table) override {
         std::lock_guard<std::mutex> guard(mutex_);
@@ -407,6 +414,12 @@ public:
         GRANT_FAKE_CHECK(refs_[id] == 0);
         tables_.erase(id);
     }
+    // The domain is gone but others still pin its grants: only found by serial now.
+    void retire(DomainId id) {
+        std::lock_guard<std::mutex> guard(mutex_);
+        retired_.push_back(tables_.at(id));
+        tables_.erase(id);
+    }
     long refs(DomainId id) {
         std::lock_guard<std::mutex> guard(mutex_);
         return refs_[id];
@@ -415,6 +428,7 @@ public:
 private:
     std::mutex mutex_;
     std::map<DomainId, GrantTable*> tables_;
+    std::vector<GrantTable*> retired_;
     std::map<DomainId, long> refs_;
 };
 
@@ -443,6 +457,20 @@ struct World {
         return t;
     }
     GrantTable& table(DomainId id) { return *tables.at(id); }
+
+    // Domain `id` is destroyed (Xen's domain_kill order: its page tables, its mappings of
+    // others' grants, its own frames); its table stays findable by serial while others
+    // pin its grants, as the kernel's retired tables do.
+    GrantTable& destroy(DomainId id) {
+        mappings.teardown(id);
+        release_mappings(ctx, table(id));
+        table(id).release_frames();
+        domains.retire(id);
+        retired.push_back(std::move(tables.at(id)));
+        tables.erase(id);
+        return *retired.back();
+    }
+    std::vector<std::unique_ptr<GrantTable>> retired;
 
     // The granter's shared entry for `ref`, as the granting guest sees it.
     xen::GrantEntryV1* entry(DomainId granter, xen::GrantRef ref) {

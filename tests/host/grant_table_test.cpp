@@ -187,7 +187,7 @@ TEST_F(GrantTableOps, DestroyingAMapperReleasesEveryPinAndReference) {
     const size_t frames_before = world.memory.table_frames();
     world.tables.erase(kDomU2);
     EXPECT_EQ(world.memory.table_frames(), frames_before);
-    EXPECT_EQ(world.memory.pages(), 2u * 2u) << "only the active pages of the two tables left";
+    EXPECT_EQ(world.memory.pages(), 2u * 3u) << "only the active pages and first maptrack frame of the two tables";
 }
 
 TEST_F(GrantTableOps, DestroyingAGranterKeepsOthersMappingsWorking) {
@@ -195,19 +195,39 @@ TEST_F(GrantTableOps, DestroyingAGranterKeepsOthersMappingsWorking) {
     world.grant(kDomU, 8, gtf::permit_access, kDomU2, 0x1000);
     auto op = world.map(kDomU2, kDomU, 8, gntmap::host_map, 0x10000);
     ASSERT_EQ(op.status, 0);
-    // DomU dies first: it maps nothing, its frames go back, but DomU2 still pins a grant.
-    release_mappings(world.ctx, world.table(kDomU));
-    world.table(kDomU).release_frames();
-    EXPECT_EQ(world.table(kDomU).nr_frames(), 1u);
-    EXPECT_EQ(world.table(kDomU).pinned_entries(), 1u) << "not quiescent yet";
+    // DomU dies first: its frames go back, its table is retired while DomU2 pins a grant.
+    GrantTable& retired = world.destroy(kDomU);
+    EXPECT_EQ(retired.pinned_entries(), 1u) << "not quiescent yet";
+    EXPECT_TRUE(retired.frames_released());
     // No new use of its grants...
     EXPECT_EQ(world.map(kDomU2, kDomU, 8, gntmap::host_map, 0x11000).status,
               static_cast<int16_t>(GrantStatus::bad_domain));
     auto copy = testing::copy_op(testing::gref_ptr(8, kDomU), testing::gmfn_ptr(0x1000), 8, xen::gntcopy::source_gref);
     EXPECT_EQ(world.copy(kDomU2, copy), static_cast<int16_t>(GrantStatus::bad_domain));
-    // ...but the existing mapping unmaps normally and the table becomes quiescent.
+    // ...and a new domain with the same id is a different table...
+    GrantTable& reborn = world.add(kDomU);
+    EXPECT_NE(reborn.serial(), retired.serial());
+    world.frames.set_owner(0x1000, kDomU);
+    world.grant(kDomU, 8, gtf::permit_access, kDomU2, 0x1000);
+    auto fresh = world.map(kDomU2, kDomU, 8, gntmap::host_map | gntmap::readonly, 0x12000);
+    ASSERT_EQ(fresh.status, 0);
+    // ...while the old mapping still unmaps from the retired table, which becomes quiescent.
     EXPECT_EQ(world.unmap(kDomU2, op.handle, 0x10000), 0);
-    EXPECT_EQ(world.table(kDomU).pinned_entries(), 0u);
+    EXPECT_EQ(retired.pinned_entries(), 0u);
+    EXPECT_EQ(world.pin(kDomU, 8), pin::host_read) << "the new table's pin untouched";
+    EXPECT_EQ(world.unmap(kDomU2, fresh.handle, 0x12000), 0);
+    EXPECT_EQ(world.frames.total_refs(), 0);
+}
+
+TEST_F(GrantTableOps, DestroyingAMapperOfARetiredGranterReleasesItsPins) {
+    world.frames.add(0x1000, kDomU);
+    world.grant(kDomU, 8, gtf::permit_access, kDomU2, 0x1000);
+    auto op = world.map(kDomU2, kDomU, 8, gntmap::device_map, 0);
+    ASSERT_EQ(op.status, 0);
+    GrantTable& retired = world.destroy(kDomU);
+    EXPECT_EQ(retired.pinned_entries(), 1u);
+    world.destroy(kDomU2);
+    EXPECT_EQ(retired.pinned_entries(), 0u);
     EXPECT_EQ(world.frames.total_refs(), 0);
 }
 
