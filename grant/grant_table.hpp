@@ -140,8 +140,9 @@ public:
     void release_maptrack();
 
     // Bookkeeping of the GrantDomains implementation: the lookups (TableRefs) in flight,
-    // and a link for its list of retired tables.
+    // and its list of retired tables.
     std::atomic<uint32_t> lookups{0};
+    std::atomic<bool> retired{false};
     GrantTable* retired_next = nullptr;
 
 private:

@@ -222,21 +222,23 @@ public:
         return nullptr;
     }
     void release(grant::GrantTable& table) override {
-        if (table.lookups.fetch_sub(1, std::memory_order_release) != 1 || table.pinned_entries() != 0)
+        if (table.lookups.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
+            table.pinned_entries() != 0)
             return;
-        // Possibly the last use of a retired table: delete it if it is one and nothing
-        // can reach it any more (a new lookup needs retired_lock, which we hold).
-        grant::GrantTable* dead = nullptr;
+        // Possibly the last use of a retired table: delete it if nothing can reach it any
+        // more (a new lookup of a retired table needs retired_lock, which we take).
+        bool dead = false;
         {
             LockGuard guard(retired_lock);
-            for (grant::GrantTable* t = retired_head; t != nullptr; t = t->retired_next)
-                if (t == &table && t->lookups.load(std::memory_order_acquire) == 0 && t->pinned_entries() == 0) {
-                    unlink_retired(*t);
-                    dead = t;
-                    break;
-                }
+            if (table.retired.load(std::memory_order_relaxed) && table.lookups.load(std::memory_order_acquire) == 0 &&
+                table.pinned_entries() == 0) {
+                unlink_retired(table);
+                table.retired.store(false, std::memory_order_relaxed);
+                dead = true;
+            }
         }
-        delete dead;
+        if (dead)
+            delete &table;
     }
 };
 
@@ -289,18 +291,21 @@ void grant_domain_destroy(Domain& d) {
         return;
     grant::release_mappings(context, *t);
     t->release_frames();
-    LockGuard guard(retired_lock);
-    // The caller made sure no hypercall still holds a lookup of the live domain
-    // (destroy.cpp: unlinked, then every CPU quiesced); if one did, retiring the table
-    // leaves its deletion to that lookup's release().
-    if (t->pinned_entries() == 0 && t->lookups.load(std::memory_order_acquire) == 0) {
-        delete t;
-        return;
+    {
+        LockGuard guard(retired_lock);
+        // The caller made sure no hypercall still holds a lookup of the live domain
+        // (destroy.cpp: unlinked, then every CPU quiesced); if one did, retiring the
+        // table leaves its deletion to that lookup's release().
+        if (t->pinned_entries() != 0 || t->lookups.load(std::memory_order_acquire) != 0) {
+            LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
+                     d.id(), t->pinned_entries());
+            t->retired_next = retired_head;
+            retired_head = t;
+            t->retired.store(true, std::memory_order_release);
+            return;
+        }
     }
-    LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
-             d.id(), t->pinned_entries());
-    t->retired_next = retired_head;
-    retired_head = t;
+    delete t;
 }
 
 }  // namespace hv
