@@ -16,7 +16,8 @@
 # tests/dom0/boot_dom0.sh.
 # Exit status: 0 iff the native and Xen runs passed.
 # Environment: BENCH_SMP (QEMU CPUs, default 1), BENCH_OUT (default BUILD_DIR/bench-runs/dom0),
-# BENCH_TIMEOUT (seconds per run, default 900), BENCH_ICOUNT=0 skips the icount runs;
+# BENCH_TIMEOUT (seconds per run, default 900), BENCH_ICOUNT=0 skips the icount runs,
+# BENCH_REUSE=1 prints the table of the runs already in BENCH_OUT without booting;
 # DOM0_XEN_EXTRA etc. as for boot_dom0.sh (e.g. DOM0_XEN_EXTRA=xpti=0).
 set -eu
 
@@ -43,21 +44,33 @@ field() {
     echo "${value:--}"
 }
 
+# passed NAME: the run passed every check (its result.txt has PASS lines and no FAIL).
+passed() {
+    [ -f "$out/$1/result.txt" ] && grep -q '^PASS' "$out/$1/result.txt" \
+        && ! grep -q '^FAIL' "$out/$1/result.txt"
+}
+
+icount=${BENCH_ICOUNT:-1}
+# BENCH_REUSE=1 prints the table of the runs already in BENCH_OUT without booting anything.
+if [ "${BENCH_REUSE:-0}" != 1 ]; then
+    for kind in native xen ours; do
+        run "$kind" "$kind" || true
+    done
+    if [ "$icount" != 0 ]; then
+        for kind in native xen ours; do
+            run "$kind-icount" "$kind" "-icount shift=0,sleep=off" || true
+        done
+    fi
+fi
 status=0
 for kind in native xen ours; do
-    if run "$kind" "$kind"; then
+    if passed "$kind"; then
         eval "${kind}_ok=yes"
     else
         eval "${kind}_ok=no"
         [ "$kind" = ours ] || status=1
     fi
 done
-icount=${BENCH_ICOUNT:-1}
-if [ "$icount" != 0 ]; then
-    for kind in native xen ours; do
-        run "$kind-icount" "$kind" "-icount shift=0,sleep=off" || true
-    done
-fi
 
 # row KIND: the table line of one stack; timings only if QEMU ended by itself (power-off).
 row() {
@@ -77,7 +90,7 @@ row() {
         failed=$(grep -c '^FAIL' "$out/$1/result.txt" 2>/dev/null || true)
         verdict="fail: ${failed:-?} checks, $outcome (see $out/$1/serial.log)"
     fi
-    printf '%-8s %10s %12s %12s   %s\n' "$1" "$wall" "$cpu" "$init" "$verdict"
+    printf '%-11s %10s %12s %12s   %s\n' "$1" "$wall" "$cpu" "$init" "$verdict"
 }
 # ratio A B KEY: A/B of KEY when both runs passed, else -.
 ratio() {
@@ -92,12 +105,12 @@ ratio() {
 }
 
 echo "dom0 boot: QEMU start -> dom0 /init -> power-off (q35, Haswell-noTSX, -smp $smp, -m 1024; dom0_mem=512M)"
-printf '%-8s %10s %12s %12s   %s\n' stack wall_s qemu_cpu_s init_wall_s checks
+printf '%-11s %10s %12s %12s   %s\n' stack wall_s qemu_cpu_s init_wall_s checks
 for kind in native xen ours; do
     row "$kind"
 done
-printf '%-8s %10s %12s\n' "ours/native" "$(ratio ours native wall_seconds)" "$(ratio ours native cpu_seconds)"
-printf '%-8s %10s %12s\n' "ours/xen" "$(ratio ours xen wall_seconds)" "$(ratio ours xen cpu_seconds)"
+printf '%-11s %10s %12s\n' "ours/native" "$(ratio ours native wall_seconds)" "$(ratio ours native cpu_seconds)"
+printf '%-11s %10s %12s\n' "ours/xen" "$(ratio ours xen wall_seconds)" "$(ratio ours xen cpu_seconds)"
 if [ "$icount" != 0 ]; then
     echo "dom0 uptime at /init under -icount shift=0,sleep=off (guest seconds):"
     printf '  native %s   xen %s   ours %s\n' "$(field native-icount uptime_at_init)" \
