@@ -115,13 +115,12 @@ else
 fi
 
 # NIC: DHCP from QEMU's user-mode network, then ping its gateway. The first interface
-# that is not loopback is the one QEMU gave us.
+# backed by a device (not loopback or a tunnel) is the one QEMU gave us.
 nic=""
 tries=50
 while [ -z "$nic" ] && [ "$tries" -gt 0 ]; do
     for path in /sys/class/net/*; do
-        name=${path##*/}
-        [ "$name" = lo ] || [ ! -e "$path" ] || { nic=$name; break; }
+        [ -e "$path/device" ] && { nic=${path##*/}; break; }
     done
     [ -n "$nic" ] || { usleep 100000; tries=$((tries - 1)); }
 done
