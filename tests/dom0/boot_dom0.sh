@@ -74,13 +74,15 @@ cleanup() {
         qemu_pid=
     fi
 }
-trap cleanup EXIT INT TERM
+trap cleanup EXIT
+trap 'cleanup; exit 143' INT TERM
 
 # QEMU's CPU time (user + system, all threads) in clock ticks, from /proc/PID/stat; still
 # readable while QEMU is a zombie, i.e. after it exited and before `wait` reaps it.
 cpu_ticks=0
 qemu_state=R
 sample_qemu() {
+    [ -n "$qemu_pid" ] || { qemu_state=gone; return; }
     stat_line=$(cat "/proc/$qemu_pid/stat" 2>/dev/null) || { qemu_state=gone; return; }
     # Fields after the command name (which may contain spaces): state is field 3.
     set -- ${stat_line##*) }
