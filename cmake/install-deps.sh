@@ -4,7 +4,8 @@
 set -eu
 packages="cmake ninja-build make g++ clang lld libclang-rt-14-dev googletest libgtest-dev libgmock-dev
 libboost-dev libxml2-dev qemu-system-x86 qemu-utils ipxe-qemu seabios grub-pc-bin grub-common xorriso mtools
-binutils gawk xz-utils zstd cpio busybox-static"
+binutils gawk xz-utils zstd cpio busybox-static
+gcc libc6-dev"
 missing=""
 for p in $packages; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

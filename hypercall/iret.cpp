@@ -18,7 +18,7 @@ HV_HYPERCALL(iret) {
         crash_domain(v, frame, "iret frame unreadable");
         return kNoReturnValue;
     }
-    auto outcome = pv::decode_iret_frame(saved, frame, guest_mode_of(v));
+    auto outcome = pv::decode_iret_frame(saved, frame, guest_mode_of(v));  // frame updated in place
     if (!outcome.ok()) {
         crash_domain(v, frame, "iret to user mode without a user page table");
         return kNoReturnValue;
@@ -26,7 +26,6 @@ HV_HYPERCALL(iret) {
     v.nmi_masked = false;  // the end of an NMI handler (harmless otherwise), as Xen's iret does
     if (outcome->enter_user_mode)
         toggle_guest_mode(v);
-    frame = outcome->regs;
     if (v.vcpu_info() != nullptr)
         __atomic_store_n(&v.vcpu_info()->evtchn_upcall_mask, outcome->upcall_mask, __ATOMIC_RELEASE);
     if (outcome->deliver_general_protection)

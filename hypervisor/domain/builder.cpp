@@ -49,6 +49,7 @@ struct Build {
     uint64_t* p2m = nullptr;      // PFN -> MFN, scratch copy of what the guest's array gets
     uint64_t nr_pages = 0;
     uint64_t next_pfn = 0;
+    uint64_t p2m_tables = 0;      // INIT_P2M: page-table frames mapping the p2m
     const char* why = nullptr;
 
     void* frame(uint64_t pfn) const { return layout::phys_to_virt(p2m[pfn] << kPageShift); }
@@ -179,9 +180,40 @@ Status build_page_tables(Build& b) {
 }
 
 void write_p2m(Build& b) {
-    // Without INIT_P2M the array sits inside the initial mapping.
-    for (uint64_t pfn = 0; pfn < b.nr_pages; ++pfn)
-        *static_cast<uint64_t*>(b.at(b.layout.vphysmap_start + pfn * 8)) = b.p2m[pfn];
+    if (b.info.init_p2m == 0) {
+        // Without INIT_P2M the array sits inside the initial mapping.
+        for (uint64_t pfn = 0; pfn < b.nr_pages; ++pfn)
+            *static_cast<uint64_t*>(b.at(b.layout.vphysmap_start + pfn * 8)) = b.p2m[pfn];
+        return;
+    }
+    // With it, in its own frames (PFNs from first_p2m_pfn), mapped by map_init_p2m.
+    for (uint64_t pfn = 0; pfn < b.nr_pages; ++pfn) {
+        auto* page = static_cast<uint64_t*>(b.frame(b.layout.p2m_first_pfn + pfn / 512));
+        page[pfn % 512] = b.p2m[pfn];
+    }
+}
+
+// INIT_P2M: maps the p2m frames at vphysmap_start with page tables taken from the PFNs
+// after the array (4 KiB pages, P|RW|US|A|D as Xen maps it; Linux later write-protects it
+// itself). Shares upper tables with the initial mapping if they meet in one L4 slot.
+void map_init_p2m(Build& b) {
+    auto* l4 = static_cast<uint64_t*>(b.at(b.layout.vpt_start));
+    uint64_t next_table_pfn = b.layout.p2m_first_pfn + b.layout.p2m_pages;
+    auto table_under = [&](uint64_t* parent, unsigned index) {
+        if ((parent[index] & arch::kPtePresent) == 0) {
+            const Pfn mfn = b.p2m[next_table_pfn++];
+            __builtin_memset(layout::phys_to_virt(mfn << kPageShift), 0, kPageSize);
+            parent[index] = (mfn << kPageShift) | kUpperProt;
+        }
+        return static_cast<uint64_t*>(layout::phys_to_virt(parent[index] & 0x000ffffffffff000ull));
+    };
+    for (uint64_t i = 0; i < b.layout.p2m_pages; ++i) {
+        const uint64_t va = b.layout.vphysmap_start + i * kPageSize;
+        uint64_t* l3 = table_under(l4, (va >> 39) & 511);
+        uint64_t* l2 = table_under(l3, (va >> 30) & 511);
+        uint64_t* l1 = table_under(l2, (va >> 21) & 511);
+        l1[(va >> 12) & 511] = (b.p2m[b.layout.p2m_first_pfn + i] << kPageShift) | kUpperProt;
+    }
 }
 
 void write_start_info(Build& b, const BuildRequest& req, uint64_t initrd_bytes) {
@@ -209,6 +241,7 @@ void write_start_info(Build& b, const BuildRequest& req, uint64_t initrd_bytes) 
     for (size_t i = 0; i < n; ++i)
         si->cmd_line[i] = req.cmdline[i];
     si->first_p2m_pfn = b.layout.p2m_first_pfn;
+    si->nr_p2m_frames = b.info.init_p2m != 0 ? b.layout.p2m_pages + b.p2m_tables : 0;
 }
 
 // Hypercall page (only for kernels that declare one): 32-byte stubs that issue `syscall`
@@ -274,6 +307,8 @@ Status fill_domain(Build& b, const BuildRequest& req, std::span<const uint8_t> e
         *why = b.why;
         return s;
     }
+    if (b.info.init_p2m != 0)
+        map_init_p2m(b);
 
     // 4. Validate everything through the page-type core: pinning the L4 validates the
     // tree; the vCPU's CR3 holds its own L4 reference.
@@ -341,8 +376,21 @@ Result<Domain*> build_pv_domain(const BuildRequest& req, const char** why) {
     }
     b.layout = *layout;
     if (b.info.init_p2m != 0) {
-        *why = "kernels with XEN_ELFNOTE_INIT_P2M are not supported yet";
-        return Status::NotSupported;
+        // The p2m gets its own mapping at INIT_P2M (spec §2.3): its frames and the page
+        // tables mapping it come right after the initrd's PFNs.
+        const uint64_t start = b.layout.vphysmap_start, end = b.layout.vphysmap_end;
+        const unsigned slot = (start >> 39) & 511;
+        if ((start & (kPageSize - 1)) != 0 || !layout::is_canonical(start) || !layout::is_canonical(end - 1) ||
+            (slot >= 256 && slot < 272)) {
+            *why = "XEN_ELFNOTE_INIT_P2M is not a usable guest address";
+            return Status::InvalidArgument;
+        }
+        b.p2m_tables = pv::regions_touched(start, end, 39) + pv::regions_touched(start, end, 30) +
+                       pv::regions_touched(start, end, 21);
+        if (b.layout.p2m_first_pfn + b.layout.p2m_pages + b.p2m_tables > b.nr_pages) {
+            *why = "domain memory too small for the p2m";
+            return Status::OutOfMemory;
+        }
     }
     PageBuffer p2m(b.nr_pages * sizeof(uint64_t));
     if (p2m.data() == nullptr) {

@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/asm_defs.h"
 #include "arch/x86_64/layout.hpp"
+#include "arch/x86_64/pv/gdt.hpp"
 #include "domain/domain.hpp"
 #include "domain/page_types_glue.hpp"
 #include "hypercall/public/trap.hpp"
@@ -65,8 +66,19 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
         if (!is_canonical(t.address))
             return Status::InvalidArgument;
     const Pfn l4 = ctx->ctrlreg[3] >> kPageShift;
+    if (ctx->gdt_ents > kGuestGdtEntries)
+        return Status::InvalidArgument;
     if (Status s = page_types().get_page_and_type(l4, pv::PageType::L4, d.id()); s != Status::Ok)
         return s;
+    // The GDT frames take their descriptor-page references exactly as set_gdt does (the
+    // vCPU has none yet), so destruction and a later set_gdt drop what was taken.
+    Pfn gdt_frames[16];
+    for (unsigned i = 0; i < 16; ++i)
+        gdt_frames[i] = ctx->gdt_frames[i];
+    if (Status s = gdt_set(v, gdt_frames, static_cast<unsigned>(ctx->gdt_ents)); s != Status::Ok) {
+        page_types().put_page_and_type(l4);
+        return s;
+    }
 
     PvVcpuState& p = v.pv;
     arch::CpuRegs& r = p.regs;
@@ -94,9 +106,6 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     p.fs = static_cast<uint16_t>(ctx->user_regs.fs);
     p.gs = static_cast<uint16_t>(ctx->user_regs.gs);
     p.guest_table = l4;
-    p.gdt_entries = static_cast<unsigned>(ctx->gdt_ents);
-    for (unsigned i = 0; i < 16; ++i)
-        p.gdt_frames[i] = ctx->gdt_frames[i];
     for (unsigned i = 0; i < 8; ++i)
         p.debugreg[i] = ctx->debugreg[i];
     v.initialised = true;

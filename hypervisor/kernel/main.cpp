@@ -84,7 +84,8 @@ Domain* build_dom0(const BootOptions& options) {
     }
     const mb2::Module& kernel = info.modules[0];
     BuildRequest request;
-    request.config = {0, true, 1, ~0ull};
+    const unsigned vcpus = options.dom0_max_vcpus != 0 ? static_cast<unsigned>(options.dom0_max_vcpus) : cpus_online();
+    request.config = {0, true, vcpus, ~0ull};
     request.kernel = {static_cast<const uint8_t*>(layout::phys_to_virt(kernel.start)), kernel.end - kernel.start};
     request.cmdline = kernel.cmdline;
     request.memory_bytes = options.dom0_mem;

@@ -131,6 +131,7 @@ void parse_boot_options(std::string_view cmdline_text, BootOptions& o) {
         cmdline::OptionSpec::custom("loglvl", parse_loglvl, &o),
         cmdline::OptionSpec::size("dom0_mem", &o.dom0_mem),
         cmdline::OptionSpec::unsigned_int("maxcpus", &o.maxcpus, 1, 64),
+        cmdline::OptionSpec::unsigned_int("dom0_max_vcpus", &o.dom0_max_vcpus, 1, 64),
         cmdline::OptionSpec::flag("selftest", &o.selftest),
         cmdline::OptionSpec::flag("noreboot", &o.noreboot),
         cmdline::OptionSpec::custom("domu", parse_domu, &o),

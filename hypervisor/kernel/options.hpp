@@ -5,6 +5,7 @@
 //   loglvl=none|error|warning|info|debug|all[/...]   console threshold (default info)
 //   dom0_mem=<size>                 memory for dom0 (K/M/G suffix; no suffix = KiB, as Xen)
 //   maxcpus=<n>                     bring up at most n CPUs (1..64)
+//   dom0_max_vcpus=<n>              dom0's vCPUs (1..64; default: one per CPU online, as Xen)
 //   selftest                        run the in-hypervisor self-tests after boot
 //   noreboot                        halt instead of rebooting on a fatal error
 //   domu=<mod>:<size>[:<vcpus>][,...]  (ours, for testing without a toolstack) build an
@@ -39,6 +40,7 @@ struct BootOptions {
     LogLevel loglvl = LogLevel::Info;
     uint64_t dom0_mem = 0;  // bytes; 0 = default policy
     uint64_t maxcpus = 64;
+    uint64_t dom0_max_vcpus = 0;  // 0 = one per online CPU
     bool selftest = false;
     bool noreboot = false;
     BootDomu domus[kMaxDomus];

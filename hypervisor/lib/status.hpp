@@ -44,8 +44,11 @@ const char* status_name(Status s);
 template <typename T>
 class [[nodiscard]] Result {
 public:
-    Result(T value) : status_(Status::Ok), value_(std::move(value)) {}  // NOLINT implicit
-    Result(Status s) : status_(s), value_() {}                         // NOLINT implicit
+    // One copy (or move) of the value, not two: large plain structs (bounce frames) travel
+    // through Result on hot paths.
+    Result(const T& value) : status_(Status::Ok), value_(value) {}       // NOLINT implicit
+    Result(T&& value) : status_(Status::Ok), value_(std::move(value)) {}  // NOLINT implicit
+    Result(Status s) : status_(s), value_() {}                           // NOLINT implicit
 
     bool ok() const { return status_ == Status::Ok; }
     explicit operator bool() const { return ok(); }

@@ -87,12 +87,11 @@ Result<Bounce> create_bounce(const arch::CpuRegs& interrupted, const FrameReques
         return Status::Fault;
     f.address = base - f.size_bytes();
 
-    b.regs = interrupted;
-    b.regs.rip = request.target.address;
-    b.regs.cs = xen::flat_kernel_cs;
-    b.regs.ss = xen::flat_kernel_ss;
-    b.regs.rsp = f.address;
-    b.regs.rflags &= ~kClearedOnDelivery;
+    b.entry.rip = request.target.address;
+    b.entry.cs = xen::flat_kernel_cs;
+    b.entry.ss = xen::flat_kernel_ss;
+    b.entry.rsp = f.address;
+    b.entry.rflags = interrupted.rflags & ~kClearedOnDelivery;
     b.enter_kernel_mode = !mode.kernel_mode;
     b.upcall_mask = request.target.mask_events ? static_cast<uint8_t>(saved_mask | 1) : saved_mask;
     b.may_use_sysret = true;
@@ -128,7 +127,7 @@ Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarge
     if (syscall_callback.address != 0) {
         Result<Bounce> b = create_bounce(at_syscall, FrameRequest{.target = syscall_callback}, mode);
         if (b.ok())
-            b->regs.rflags &= ~rflags::direction;
+            b->entry.rflags &= ~rflags::direction;
         return b;
     }
     // No callback: #UD at the `syscall` itself (0F 05 is two bytes).
@@ -141,15 +140,14 @@ Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarge
 Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback, const GuestMode& mode) {
     Result<Bounce> b = create_bounce(regs, FrameRequest{.target = failsafe_callback, .with_selectors = true}, mode);
     if (b.ok()) {
-        b->regs.rflags &= ~rflags::iopl;
+        b->entry.rflags &= ~rflags::iopl;
         if (failsafe_callback.mask_events)
             b->upcall_mask = 1;
     }
     return b;
 }
 
-Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, const arch::CpuRegs& at_hypercall,
-                                      const GuestMode& mode) {
+Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, arch::CpuRegs& regs, const GuestMode& mode) {
     if (!mode.kernel_mode)
         return Status::InvalidArgument;
     IretOutcome out;
@@ -159,18 +157,17 @@ Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, const arch:
 
     out.iopl = mode.architectural_iopl ? static_cast<uint8_t>((frame.rflags & rflags::iopl) >> rflags::iopl_shift)
                                        : mode.iopl;
-    out.regs = at_hypercall;
-    out.regs.rax = frame.rax;
-    out.regs.rip = frame.rip;
-    out.regs.cs = static_cast<uint16_t>(frame.cs | 3);  // the guest never runs at RPL < 3
-    out.regs.rflags = (frame.rflags & rflags::all_defined & ~(rflags::iopl | rflags::virtual_8086)) |
-                      rflags::interrupt | rflags::fixed_one;
-    out.regs.rsp = frame.rsp;
-    out.regs.ss = static_cast<uint16_t>(frame.ss | 3);
+    regs.rax = frame.rax;
+    regs.rip = frame.rip;
+    regs.cs = static_cast<uint16_t>(frame.cs | 3);  // the guest never runs at RPL < 3
+    regs.rflags = (frame.rflags & rflags::all_defined & ~(rflags::iopl | rflags::virtual_8086)) |
+                  rflags::interrupt | rflags::fixed_one;
+    regs.rsp = frame.rsp;
+    regs.ss = static_cast<uint16_t>(frame.ss | 3);
     out.may_use_sysret = (frame.flags & xen::vgcf::in_syscall) != 0;
     if (!out.may_use_sysret) {
-        out.regs.rcx = frame.rcx;
-        out.regs.r11 = frame.r11;
+        regs.rcx = frame.rcx;
+        regs.r11 = frame.r11;
     }
     out.upcall_mask = (frame.rflags & rflags::interrupt) ? 0 : 1;
     out.deliver_general_protection = !is_canonical(frame.rip);

@@ -110,16 +110,30 @@ struct GuestStackFrame {
     static constexpr unsigned max_qwords = 11;
 
     uint64_t address = 0;  // guest VA of qwords()[0]; the handler's RSP
-    std::array<uint64_t, max_qwords> words{};
+    std::array<uint64_t, max_qwords> words;  // [0, count) valid (not zeroed: every bounce builds one)
     uint8_t count = 0;
 
     std::span<const uint64_t> qwords() const { return {words.data(), count}; }
     uint64_t size_bytes() const { return uint64_t{count} * 8; }
 };
 
+// Where the handler starts: the registers a bounce changes (every other register keeps the
+// interrupted value, so the frame is updated in place rather than copied).
+struct HandlerEntry {
+    uint64_t rip = 0, rsp = 0, rflags = 0;
+    uint16_t cs = 0, ss = 0;
+    void apply(arch::CpuRegs& regs) const {
+        regs.rip = rip;
+        regs.cs = cs;
+        regs.rflags = rflags;
+        regs.rsp = rsp;
+        regs.ss = ss;
+    }
+};
+
 struct Bounce {
     GuestStackFrame frame;
-    arch::CpuRegs regs{};          // the state to resume with: handler RIP, flat kernel CS/SS
+    HandlerEntry entry;            // handler RIP, its stack (the frame), flat kernel CS/SS
     bool enter_kernel_mode = false;
     uint8_t upcall_mask = 0;       // new vcpu_info.evtchn_upcall_mask
     // The return may use SYSRET (RCX := RIP, R11 := RFLAGS): the frame holds the guest's own.
@@ -157,23 +171,23 @@ constexpr bool event_upcall_due(uint8_t pending, uint8_t mask) { return pending 
                                                    const GuestMode& mode);
 
 struct IretOutcome {
-    arch::CpuRegs regs{};
     bool enter_user_mode = false;  // switch to the user L4 and swap GS bases
     uint8_t upcall_mask = 0;       // !RFLAGS.IF of the frame
     uint8_t iopl = 0;              // the virtual IOPL afterwards
     // VGCF_in_syscall: RCX/R11 were not restored and the return may use SYSRET.
     bool may_use_sysret = false;
     // The new RIP is not canonical. Xen's IRETQ faults and the #GP is reflected: the caller
-    // must commit this outcome and then deliver #GP(0) with regs as the interrupted frame
+    // must commit this outcome and then deliver #GP(0) with the new regs as the interrupted frame
     // (after any pending upcall), never resume at regs.rip.
     bool deliver_general_protection = false;
 };
 
 // HYPERVISOR_iret: frame is the 72-byte iret_context copied from the guest RSP (a fault copying
-// it crashes the domain); at_hypercall is the register frame of the hypercall. CS/SS get RPL 3,
-// RFLAGS loses IOPL/VM and gains IF, RAX comes from the frame. NotFound: returning to user mode
-// without a user L4; InvalidArgument: called from guest user mode.
-[[nodiscard]] Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, const arch::CpuRegs& at_hypercall,
+// it crashes the domain); regs is the register frame of the hypercall and, on success only,
+// becomes the frame to return with (updated in place: this is every kernel return's hot path).
+// CS/SS get RPL 3, RFLAGS loses IOPL/VM and gains IF, RAX comes from the frame. NotFound:
+// returning to user mode without a user L4; InvalidArgument: called from guest user mode.
+[[nodiscard]] Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, arch::CpuRegs& regs,
                                                     const GuestMode& mode);
 
 }  // namespace hv::pv

@@ -1,5 +1,7 @@
 // Host tests for bounce frames and HYPERVISOR_iret (pv/bounce_frame.hpp): golden frames for
 // each kind of delivery, and hostile stacks, handlers and iret frames.
+#include <cstring>
+
 #include "pv/bounce_frame.hpp"
 
 #include "hypercall/public/x86_64.hpp"
@@ -10,6 +12,23 @@
 
 namespace hv::pv {
 namespace {
+
+// decode_iret_frame updates the register frame in place; the tests look at both results.
+struct Decoded : IretOutcome {
+    arch::CpuRegs regs{};
+};
+Result<Decoded> decode_iret(const xen::IretContext& frame, arch::CpuRegs regs, const GuestMode& mode) {
+    const arch::CpuRegs before = regs;
+    auto o = decode_iret_frame(frame, regs, mode);
+    if (!o.ok()) {
+        EXPECT_EQ(std::memcmp(&before, &regs, sizeof(regs)), 0) << "a refused iret changes nothing";
+        return o.status();
+    }
+    Decoded d;
+    static_cast<IretOutcome&>(d) = *o;
+    d.regs = regs;
+    return d;
+}
 
 using Words = std::vector<uint64_t>;
 
@@ -63,13 +82,15 @@ TEST(ExceptionBounce, KernelModePageFaultWithErrorCode) {
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(b->frame.address, 0xffffc90000013f50u - 64);
     EXPECT_EQ(words_of(*b), (Words{0xcccc, 0x1111, 0x3, kKernelRip, 0x10, 0x246, kKernelStack, kLinuxKernelSs}));
-    EXPECT_EQ(b->regs.rip, kHandler);
-    EXPECT_EQ(b->regs.cs, 0xe033);
-    EXPECT_EQ(b->regs.ss, 0xe02b);
-    EXPECT_EQ(b->regs.rsp, b->frame.address);
-    EXPECT_EQ(b->regs.rflags, 0x246u);
-    EXPECT_EQ(b->regs.rax, 0xau);  // general registers untouched
-    EXPECT_EQ(b->regs.rcx, 0xccccu);
+    EXPECT_EQ(b->entry.rip, kHandler);
+    EXPECT_EQ(b->entry.cs, 0xe033);
+    EXPECT_EQ(b->entry.ss, 0xe02b);
+    EXPECT_EQ(b->entry.rsp, b->frame.address);
+    EXPECT_EQ(b->entry.rflags, 0x246u);
+    arch::CpuRegs after = at;
+    b->entry.apply(after);
+    EXPECT_EQ(after.rax, 0xau);  // general registers untouched
+    EXPECT_EQ(after.rcx, 0xccccu);
     EXPECT_FALSE(b->enter_kernel_mode);
     EXPECT_EQ(b->upcall_mask, 1);  // trap flags bit 2: interrupt-gate semantics
     EXPECT_TRUE(b->may_use_sysret);
@@ -82,8 +103,8 @@ TEST(ExceptionBounce, UserModeGeneralProtection) {
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(b->frame.address, kKernelSp - 64);
     EXPECT_EQ(words_of(*b), (Words{0xcccc, 0x1111, 0x18, kUserRip, kLinuxUserCs, 0x54302, kUserStack, kLinuxUserSs}));
-    EXPECT_EQ(b->regs.rflags, 0x202u);
-    EXPECT_EQ(b->regs.rsp, kKernelSp - 64);
+    EXPECT_EQ(b->entry.rflags, 0x202u);
+    EXPECT_EQ(b->entry.rsp, kKernelSp - 64);
     EXPECT_TRUE(b->enter_kernel_mode);
     EXPECT_EQ(b->upcall_mask, 0);  // a trap gate leaves events as they were
 }
@@ -194,7 +215,7 @@ TEST(EventBounce, FromUserModeUnmasked) {
     EXPECT_EQ(words_of(*b), (Words{0xcccc, 0x1111, kUserRip, kLinuxUserCs, 0x206, kUserStack, kLinuxUserSs}));
     EXPECT_TRUE(b->enter_kernel_mode);
     EXPECT_EQ(b->upcall_mask, 1);
-    EXPECT_EQ(b->regs.rip, kHandler);
+    EXPECT_EQ(b->entry.rip, kHandler);
 }
 
 TEST(EventBounce, FromKernelModeMasked) {
@@ -232,9 +253,8 @@ TEST(SyscallBounce, ToCallback) {
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(b->frame.address, kKernelSp - 56);
     EXPECT_EQ(words_of(*b), (Words{kUserRip + 2, 0x646, kUserRip + 2, 0xe033, 0x646, kUserStack, 0xe02b}));
-    EXPECT_EQ(b->regs.rip, kHandler);
-    EXPECT_EQ(b->regs.rflags, 0x246u);  // DF cleared for the handler
-    EXPECT_EQ(b->regs.rax, 39u);
+    EXPECT_EQ(b->entry.rip, kHandler);
+    EXPECT_EQ(b->entry.rflags, 0x246u);  // DF cleared for the handler
     EXPECT_TRUE(b->enter_kernel_mode);
     EXPECT_EQ(b->upcall_mask, 1);
 }
@@ -243,8 +263,8 @@ TEST(SyscallBounce, WithoutCallbackIsInvalidOpcode) {
     Result<Bounce> b = build_syscall_bounce(user_syscall_frame(), {0, true}, trap(6, kHandler + 0x60, 0), user_mode());
     ASSERT_TRUE(b.ok());
     EXPECT_EQ(words_of(*b), (Words{kUserRip + 2, 0x646, kUserRip, 0xe033, 0x646, kUserStack, 0xe02b}));
-    EXPECT_EQ(b->regs.rip, kHandler + 0x60);
-    EXPECT_EQ(b->regs.rflags, 0x646u);  // DF untouched
+    EXPECT_EQ(b->entry.rip, kHandler + 0x60);
+    EXPECT_EQ(b->entry.rflags, 0x646u);  // DF untouched
     EXPECT_EQ(b->upcall_mask, 0);
     // ... and without a #UD handler either, the domain dies.
     EXPECT_EQ(build_syscall_bounce(user_syscall_frame(), {0, true}, trap(6, 0, 0), user_mode()).status(),
@@ -269,8 +289,8 @@ TEST(FailsafeBounce, ElevenQwordsWithSelectors) {
     EXPECT_EQ(b->frame.address, kKernelSp - 88);
     EXPECT_EQ(words_of(*b), (Words{0xcccc, 0x1111, 0x2b, 0x2b, 0, 0x63, kUserRip, kLinuxUserCs, 0x246, kUserStack,
                                    kLinuxUserSs}));
-    EXPECT_EQ(b->regs.rflags, 0x246u);  // hardware IOPL cleared too
-    EXPECT_EQ(b->regs.cs, 0xe033);
+    EXPECT_EQ(b->entry.rflags, 0x246u);  // hardware IOPL cleared too
+    EXPECT_EQ(b->entry.cs, 0xe033);
     EXPECT_TRUE(b->enter_kernel_mode);
     EXPECT_EQ(b->upcall_mask, 1);
     EXPECT_EQ(build_failsafe_bounce(at, {0, true}, user_mode(0)).status(), Status::NotFound);
@@ -318,7 +338,7 @@ arch::CpuRegs at_iret_hypercall(uint64_t rsp) {
 TEST(Iret, ToUser) {
     const xen::IretContext frame{.rax = 5, .r11 = 0x202, .rcx = kUserRip, .flags = 0, .rip = kUserRip,
                                  .cs = kLinuxUserCs, .rflags = 0x3246, .rsp = kUserStack, .ss = kLinuxUserSs};
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0xffffc90000013f00), kernel_mode(1));
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0xffffc90000013f00), kernel_mode(1));
     ASSERT_TRUE(o.ok());
     EXPECT_TRUE(o->enter_user_mode);
     EXPECT_EQ(o->regs.rip, kUserRip);
@@ -340,7 +360,7 @@ TEST(Iret, ToKernelFromBounceFrame) {
     // The CS a bounce frame recorded for kernel context has RPL 0; IF clear means "masked".
     const xen::IretContext frame{.rax = 0, .r11 = 0x1111, .rcx = 0xcccc, .flags = 0, .rip = kKernelRip,
                                  .cs = 0x10, .rflags = 0x86, .rsp = kKernelStack, .ss = 0x18};
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0xffffc90000013f00), kernel_mode(0));
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0xffffc90000013f00), kernel_mode(0));
     ASSERT_TRUE(o.ok());
     EXPECT_FALSE(o->enter_user_mode);
     EXPECT_EQ(o->regs.cs, kLinuxKernelCs);
@@ -354,7 +374,7 @@ TEST(Iret, InSyscallKeepsRcxR11) {
     const xen::IretContext frame{.rax = 7, .r11 = 0xdead, .rcx = 0xbeef, .flags = xen::vgcf::in_syscall,
                                  .rip = kUserRip, .cs = 0xe033, .rflags = 0x202, .rsp = kUserStack, .ss = 0xe02b};
     const arch::CpuRegs at = at_iret_hypercall(0xffffc90000013f00);
-    Result<IretOutcome> o = decode_iret_frame(frame, at, kernel_mode(1));
+    Result<Decoded> o = decode_iret(frame, at, kernel_mode(1));
     ASSERT_TRUE(o.ok());
     EXPECT_TRUE(o->may_use_sysret);
     EXPECT_EQ(o->regs.rcx, at.rcx);
@@ -366,7 +386,7 @@ TEST(Iret, RflagsSanitised) {
     // VM, IOPL, undefined bits 3, 5, 15 and 22-63 dropped; IF and bit 1 forced.
     const xen::IretContext frame{.rax = 0, .r11 = 0, .rcx = 0, .flags = 0, .rip = kUserRip, .cs = 0x33,
                                  .rflags = 0xffffffffffffffff, .rsp = kUserStack, .ss = 0x2b};
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0x1000), kernel_mode());
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0x1000), kernel_mode());
     ASSERT_TRUE(o.ok());
     EXPECT_EQ(o->regs.rflags, 0x003d4fd7u);
     EXPECT_EQ(o->upcall_mask, 0);
@@ -375,7 +395,7 @@ TEST(Iret, RflagsSanitised) {
 TEST(Iret, SelectorsForcedToRpl3AndTruncated) {
     const xen::IretContext frame{.rax = 0, .r11 = 0, .rcx = 0, .flags = 0, .rip = kKernelRip, .cs = 0xdead0010,
                                  .rflags = 0x202, .rsp = kKernelStack, .ss = 0xbeef0019};
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0x1000), kernel_mode());
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0x1000), kernel_mode());
     ASSERT_TRUE(o.ok());
     EXPECT_FALSE(o->enter_user_mode);
     EXPECT_EQ(o->regs.cs, 0x0013);
@@ -386,7 +406,7 @@ TEST(Iret, NonCanonicalRipRaisesGeneralProtection) {
     const xen::IretContext frame{.rax = 0, .r11 = 0, .rcx = 0, .flags = xen::vgcf::in_syscall,
                                  .rip = 0x0000800000000000, .cs = 0x33, .rflags = 0x202, .rsp = kUserStack,
                                  .ss = 0x2b};
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0x1000), kernel_mode());
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0x1000), kernel_mode());
     ASSERT_TRUE(o.ok());  // not a domain crash: a user process can ask for this via sigreturn
     EXPECT_TRUE(o->deliver_general_protection);
     EXPECT_TRUE(o->enter_user_mode);
@@ -398,7 +418,7 @@ TEST(Iret, NonCanonicalRipRaisesGeneralProtection) {
     EXPECT_EQ(gp->frame.words[3], 0x0000800000000000u);
     EXPECT_EQ(gp->frame.words[4], 0x33u);
     for (uint64_t rip : {0x00007fffffffffffull, 0xffff800000000000ull, 0xffffffffffffffffull, 0x0ull})
-        EXPECT_FALSE(decode_iret_frame(iret_to(rip, 0x33, 0x202, kUserStack, 0x2b), at_iret_hypercall(0x1000),
+        EXPECT_FALSE(decode_iret(iret_to(rip, 0x33, 0x202, kUserStack, 0x2b), at_iret_hypercall(0x1000),
                                        kernel_mode()).value().deliver_general_protection) << std::hex << rip;
 }
 
@@ -406,23 +426,23 @@ TEST(Iret, UserModeWithoutUserPageTableCrashes) {
     GuestMode mode = kernel_mode();
     mode.has_user_page_table = false;
     const xen::IretContext to_user = iret_to(kUserRip, 0x33, 0x202, kUserStack, 0x2b);
-    EXPECT_EQ(decode_iret_frame(to_user, at_iret_hypercall(0x1000), mode).status(), Status::NotFound);
+    EXPECT_EQ(decode_iret(to_user, at_iret_hypercall(0x1000), mode).status(), Status::NotFound);
     const xen::IretContext to_kernel = iret_to(kKernelRip, 0xe030, 0x202, kKernelStack, 0xe02b);
-    EXPECT_TRUE(decode_iret_frame(to_kernel, at_iret_hypercall(0x1000), mode).ok());
+    EXPECT_TRUE(decode_iret(to_kernel, at_iret_hypercall(0x1000), mode).ok());
 }
 
 TEST(Iret, OnlyFromKernelMode) {
     const xen::IretContext frame = iret_to(kUserRip, 0x33, 0x202, kUserStack, 0x2b);
-    EXPECT_EQ(decode_iret_frame(frame, at_iret_hypercall(0x1000), user_mode()).status(), Status::InvalidArgument);
+    EXPECT_EQ(decode_iret(frame, at_iret_hypercall(0x1000), user_mode()).status(), Status::InvalidArgument);
 }
 
 TEST(Iret, ArchitecturalIoplTakenFromFrame) {
     GuestMode mode = kernel_mode();
     mode.iopl = 1;
     const xen::IretContext frame = iret_to(kUserRip, 0x33, 0x3202, kUserStack, 0x2b);
-    EXPECT_EQ(decode_iret_frame(frame, at_iret_hypercall(0x1000), mode).value().iopl, 1);  // unchanged
+    EXPECT_EQ(decode_iret(frame, at_iret_hypercall(0x1000), mode).value().iopl, 1);  // unchanged
     mode.architectural_iopl = true;
-    Result<IretOutcome> o = decode_iret_frame(frame, at_iret_hypercall(0x1000), mode);
+    Result<Decoded> o = decode_iret(frame, at_iret_hypercall(0x1000), mode);
     EXPECT_EQ(o.value().iopl, 3);
     EXPECT_EQ(o.value().regs.rflags & rflags::iopl, 0u);  // hardware IOPL stays 0
 }
@@ -436,7 +456,9 @@ TEST(RoundTrip, BounceThenIretRestoresContext) {
     const auto& w = b->frame.words;
     const xen::IretContext frame{.rax = at.rax, .r11 = w[1], .rcx = w[0], .flags = 0, .rip = w[2], .cs = w[3],
                                  .rflags = w[4], .rsp = w[5], .ss = w[6]};
-    Result<IretOutcome> o = decode_iret_frame(frame, b->regs, kernel_mode(b->upcall_mask));
+    arch::CpuRegs in_handler = at;
+    b->entry.apply(in_handler);
+    Result<Decoded> o = decode_iret(frame, in_handler, kernel_mode(b->upcall_mask));
     ASSERT_TRUE(o.ok());
     EXPECT_TRUE(o->enter_user_mode);
     EXPECT_EQ(o->regs.rip, at.rip);

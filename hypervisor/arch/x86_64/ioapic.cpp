@@ -40,7 +40,7 @@ Result<uint32_t> ioapic_read(uint64_t phys_base, uint32_t reg) {
             continue;
         LockGuard guard(a.lock);
         a.mmio[kRegisterSelect / 4] = reg & 0xff;
-        return a.mmio[kWindow / 4];
+        return static_cast<uint32_t>(a.mmio[kWindow / 4]);
     }
     return Status::InvalidArgument;
 }

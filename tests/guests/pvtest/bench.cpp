@@ -4,6 +4,7 @@
 // comparable between hypervisors run under the same QEMU. Each benchmark warms up, then
 // prints `bench: <name> <tsc ticks per operation>`; the run ends with
 // `bench-summary: done`. bench/run.sh compares two hypervisors.
+#include "bench_timing.hpp"
 #include "cases.hpp"
 #include "modes.hpp"
 
@@ -17,26 +18,6 @@ constexpr uint64_t unmapped_va = 0xffffffffc0123000ull;
 constinit xen::MmuUpdate g_readonly[batch_pages];
 constinit xen::MmuUpdate g_writable[batch_pages];
 constinit uint64_t g_page = 0;
-
-uint64_t rdtsc() {
-    uint32_t lo, hi;
-    asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-    return (static_cast<uint64_t>(hi) << 32) | lo;
-}
-
-template <typename Op>
-uint64_t ticks_per_op(Op op, uint64_t warmup, uint64_t iterations) {
-    for (uint64_t i = 0; i < warmup; ++i)
-        op(i);
-    const uint64_t start = rdtsc();
-    for (uint64_t i = 0; i < iterations; ++i)
-        op(i);
-    return (rdtsc() - start) / iterations;
-}
-
-void report(const char* name, uint64_t ticks) {
-    guest::guest_printf("bench: %s %llu\n", name, static_cast<unsigned long long>(ticks));
-}
 
 // HYPERVISOR_iret back to the next instruction in guest kernel mode (CS with RPL 0),
 // with the frame's IF clear so that the upcall mask stays set.

@@ -6,6 +6,7 @@
 //   grant_copy_64k_batch   16 such copies in one hypercall
 // Prints `bench: <name> <ticks-per-op>` lines, then `bench-summary: done` once A is
 // destroyed again.
+#include "bench_timing.hpp"
 #include "pair_mapper.hpp"
 
 namespace pvtest::pair {
@@ -15,26 +16,6 @@ using namespace guest;
 
 constexpr uint64_t warm_rounds = 20;
 constexpr uint64_t timed_rounds = 200;
-
-uint64_t rdtsc() {
-    uint32_t lo, hi;
-    asm volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi) : : "memory");
-    return (static_cast<uint64_t>(hi) << 32) | lo;
-}
-
-template <typename Op>
-uint64_t ticks_per_op(Op op, uint64_t warmup, uint64_t iterations) {
-    for (uint64_t i = 0; i < warmup; ++i)
-        op();
-    const uint64_t start = rdtsc();
-    for (uint64_t i = 0; i < iterations; ++i)
-        op();
-    return (rdtsc() - start) / iterations;
-}
-
-void report(const char* name, uint64_t ticks) {
-    guest_printf("bench: %s %llu\n", name, static_cast<unsigned long long>(ticks));
-}
 
 constinit xen::GrantCopy g_batch[nr_copy_pages]{};
 constinit bool g_ok = true;
@@ -61,14 +42,14 @@ int pair_bench() {
     report("event_round_trip", (rdtsc() - start) / timed_rounds);
 
     report("grant_map_unmap", ticks_per_op(
-                                  [] {
+                                  [](uint64_t) {
                                       ScopedGrant map(g_mapper.map_va, granter_domid, g_mapper.refs.data_ref, false);
                                       g_ok &= map.mapped();
                                   },
                                   warm_rounds, timed_rounds));
 
     report("grant_copy_4k", ticks_per_op(
-                                [] {
+                                [](uint64_t) {
                                     xen::GrantCopy op = make_copy(granted(granter_domid, g_mapper.refs.data_ref),
                                                                   frame(own_mfn(0)), page_size);
                                     g_ok &= grant_copy(&op, 1) == 0 && op.status == 0;
@@ -78,7 +59,7 @@ int pair_bench() {
     for (uint32_t i = 0; i < nr_copy_pages; ++i)
         g_batch[i] = make_copy(granted(granter_domid, m.refs.copy_refs[i]), frame(own_mfn(i)), page_size);
     report("grant_copy_64k_batch", ticks_per_op(
-                                       [] {
+                                       [](uint64_t) {
                                            g_ok &= grant_copy(g_batch, nr_copy_pages) == 0;
                                            for (const auto& op : g_batch)
                                                g_ok &= op.status == 0;

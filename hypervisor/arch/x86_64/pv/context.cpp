@@ -71,6 +71,7 @@ void load(Vcpu& v) {
     arch::wrmsr(arch::msr::kKernelGsBase, s.kernel_mode ? s.gs_base_user : s.gs_base_kernel);
     asm volatile("clts; fxrstor64 %0" : : "m"(s.fpu));
     load_guest_ts(v);
+    load_guest_cr4(v);
     load_guest_debugregs(v);
     if (failed != 0)
         deliver_failsafe(v, cpu_info()->guest_regs);
@@ -103,6 +104,13 @@ void load_guest_ts(const Vcpu& v) {
     const uint64_t want = v.pv.virtual_ts ? (cr0 | arch::kCr0Ts) : (cr0 & ~arch::kCr0Ts);
     if (want != cr0)
         arch::write_cr0(want);
+}
+
+void load_guest_cr4(const Vcpu& v) {
+    const uint64_t cr4 = arch::read_cr4();
+    const uint64_t want = (cr4 & ~arch::kCr4Fsgsbase) | (v.pv.virtual_cr4 & arch::kCr4Fsgsbase);
+    if (want != cr4)
+        arch::write_cr4(want);
 }
 
 void toggle_guest_mode(Vcpu& v) {

@@ -28,6 +28,10 @@ void toggle_guest_mode(Vcpu& v);
 void load_guest_debugregs(const Vcpu& v);
 // Writes the virtual CR0.TS into the hardware for the running vCPU.
 void load_guest_ts(const Vcpu& v);
+// Makes the hardware CR4.FSGSBASE follow the guest's virtual CR4, as Xen's pv_make_cr4
+// does for 64-bit PV: the guest (kernel and user) may then use rd/wr{fs,gs}base itself.
+// The bases are saved with rdmsr, which sees what those instructions wrote.
+void load_guest_cr4(const Vcpu& v);
 
 }  // namespace hv
 

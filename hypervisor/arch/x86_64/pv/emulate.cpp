@@ -163,6 +163,7 @@ bool emulate_control_register(Vcpu& v, arch::CpuRegs& frame, const x86::Instruct
         return false;  // PV kernels switch page tables with MMUEXT_NEW_BASEPTR
     case 4:
         v.pv.virtual_cr4 = *value & kCr4GuestControlled;
+        load_guest_cr4(v);
         break;
     default:
         return false;

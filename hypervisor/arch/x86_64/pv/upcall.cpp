@@ -44,7 +44,7 @@ bool commit_bounce(Vcpu& v, arch::CpuRegs& frame, const pv::Bounce& bounce) {
         toggle_guest_mode(v);
     if (v.vcpu_info() != nullptr)
         __atomic_store_n(&v.vcpu_info()->evtchn_upcall_mask, bounce.upcall_mask, __ATOMIC_RELEASE);
-    frame = bounce.regs;
+    bounce.entry.apply(frame);
     return true;
 }
 
