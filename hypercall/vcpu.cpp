@@ -117,7 +117,7 @@ HV_HYPERCALL(vcpu_op) {
         if (arg != 0)
             return to_guest_errno(Status::InvalidArgument);
         if (!v.nmi_pending.exchange(true))
-            sched_wake(v);  // delivered on its next way back to the guest
+            sched_kick(v);  // delivered on its way back to the guest (now, if it runs elsewhere)
         return 0;
     case VcpuOp::register_vcpu_time_memory_area: {
         xen::VcpuRegisterMemoryArea area;

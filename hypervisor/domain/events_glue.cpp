@@ -45,15 +45,23 @@ namespace {
 
 class Notifier final : public evtchn::EventNotifier {
 public:
-    void kick_vcpu(evtchn::DomainId domain, unsigned vcpu) override { wake(domain, vcpu); }
-    void poll_wakeup(evtchn::DomainId domain, unsigned vcpu) override { wake(domain, vcpu); }
-    bool paused_by_controller(evtchn::DomainId) override { return false; }
+    void kick_vcpu(evtchn::DomainId domain, unsigned vcpu) override {
+        if (Vcpu* v = find(domain, vcpu))
+            sched_kick(*v);
+    }
+    void poll_wakeup(evtchn::DomainId domain, unsigned vcpu) override {
+        if (Vcpu* v = find(domain, vcpu))
+            sched_wake(*v);
+    }
+    bool paused_by_controller(evtchn::DomainId domain) override {
+        Domain* d = domain_by_id(domain);
+        return d != nullptr && d->controller_pauses.load() != 0;
+    }
 
 private:
-    static void wake(evtchn::DomainId domain, unsigned vcpu) {
-        if (Domain* d = domain_by_id(domain))
-            if (Vcpu* v = d->vcpu(vcpu))
-                sched_wake(*v);
+    static Vcpu* find(evtchn::DomainId domain, unsigned vcpu) {
+        Domain* d = domain_by_id(domain);
+        return d != nullptr ? d->vcpu(vcpu) : nullptr;
     }
 };
 

@@ -104,6 +104,16 @@ void sched_wake(Vcpu& v) {
         kick_all(scheduler->wake(unit(v), now_ns()));
 }
 
+void sched_kick(Vcpu& v) {
+    sched_wake(v);
+    const int cpu = v.loaded_on.load(std::memory_order_acquire);
+    if (cpu < 0)
+        return;
+    PerCpu* target = cpu_by_id(static_cast<unsigned>(cpu));
+    if (target != nullptr && target != &this_cpu())
+        arch::lapic_send_ipi(target->apic_id, arch::kVectorWakeup);
+}
+
 void sched_block(Vcpu& v) {
     arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
     v.blocked.store(true);

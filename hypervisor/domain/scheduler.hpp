@@ -20,6 +20,11 @@ void sched_init(unsigned cpus);                // once, after SMP bring-up
 [[nodiscard]] Status sched_add_domain(Domain& d);  // at domain creation
 void sched_add_vcpu(Vcpu& v, unsigned cpu);     // place a new vCPU (not yet runnable)
 void sched_wake(Vcpu& v);                      // became runnable (online, unblocked, unpaused)
+// New work for the vCPU (an event upcall, an NMI): wake it if blocked and, if it is running
+// on another CPU right now, interrupt that CPU so its exit path delivers the work (Xen's
+// vcpu_kick). Without the IPI a vCPU spinning in guest code would not see it until its
+// next hypercall or timer interrupt.
+void sched_kick(Vcpu& v);
 void sched_block(Vcpu& v);                     // SCHEDOP_block on the current vCPU
 void sched_yield(Vcpu& v);                     // SCHEDOP_yield
 void sched_vcpu_stopped(Vcpu& v);              // offline, paused or its domain shut down
