@@ -4,7 +4,6 @@
 # Also: make (build), make iso, make bench, make clean.
 BUILD ?= build
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-SMP ?= 4
 CMAKE_FLAGS ?=
 
 .PHONY: all deps configure build iso run test bench clean
@@ -25,11 +24,15 @@ build: configure
 
 iso: build
 
-# The serial console is this terminal; quit QEMU with Ctrl-A X.
+# The serial console is this terminal: the hypervisor boots Debian's kernel (downloaded and
+# unpacked by tests/dom0/fetch_kernel.sh) as dom0 with the project's initramfs, to a busybox
+# shell. Ctrl-A three times (six presses: QEMU's mon:stdio takes Ctrl-A as its escape, so
+# Ctrl-A Ctrl-A sends one) switches input to the hypervisor's debug keys ('h' lists them)
+# and back; `poweroff -f` ends QEMU; Ctrl-A X quits QEMU. RUN_SMP: QEMU CPUs = dom0 vCPUs.
+RUN_SMP ?= 1
 run: build
-	@echo "== booting $(BUILD)/boot.iso in QEMU (q35, Haswell-noTSX, $(SMP) CPUs); quit with Ctrl-A X"
-	qemu-system-x86_64 -M q35 -cpu Haswell-noTSX -m 1024 -smp $(SMP) -nographic -no-reboot \
-		-cdrom $(BUILD)/boot.iso
+	@echo "== booting our hypervisor + Debian's kernel as dom0 in QEMU (q35, Haswell-noTSX, $(RUN_SMP) CPUs)"
+	@SMP=$(RUN_SMP) sh tests/dom0/run_interactive.sh ours $(BUILD)
 
 test: build
 	@echo "== running host suites, fuzz smoke runs, QEMU boot tests and guest tests (ctest)"

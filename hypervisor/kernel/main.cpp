@@ -24,6 +24,7 @@
 #include "arch/x86_64/pv/pv_cpu.hpp"
 #include "kernel/memory.hpp"
 #include "kernel/options.hpp"
+#include "kernel/serial_console.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/selftest/selftest.hpp"
 #include "kernel/smp.hpp"
@@ -236,6 +237,8 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     if (Domain* dom0 = build_dom0(options)) {
         start_domus(options);
         domain_unpause(*dom0);
+        if (options.console_com1)
+            serial_console_start(com1);
     }
     LOG_INFO("boot complete: %u CPUs online", cpus_online());
     idle_loop();
