@@ -114,10 +114,10 @@ void domain_shutdown_hook(Domain& d, ShutdownReason reason) {
     case ShutdownReason::Poweroff:
         machine_power_off();
     case ShutdownReason::Reboot:
-        if (!boot_options().noreboot)
-            machine_restart();
-        LOG_INFO("power: dom0 asked for a reboot; 'noreboot' given, halting");
-        halt_forever();
+        // As Xen's hwdom_shutdown: a reboot dom0 asks for always happens; `noreboot' only
+        // keeps the machine halted after a crash or panic.
+        LOG_INFO("power: dom0 asked for a reboot: restarting the machine");
+        machine_restart();
     case ShutdownReason::Crash:
     case ShutdownReason::Watchdog:
         LOG_ERROR("hardware domain crashed: %s", boot_options().noreboot ? "halting (noreboot)" : "restarting");
