@@ -3,7 +3,6 @@
 #include "domain/domain.hpp"
 #include "kernel/log.hpp"
 #include "kernel/memory.hpp"
-#include "kernel/panic.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/power.hpp"
 
@@ -36,6 +35,18 @@ void list_domains() {
     });
 }
 
+void print_guest_registers(const Vcpu& v, const arch::CpuRegs& r) {
+    auto x = [](uint64_t value) { return static_cast<unsigned long long>(value); };
+    LOG_INFO("  %s mode, rip %04x:%016llx rsp %04x:%016llx rflags %016llx", v.pv.kernel_mode ? "kernel" : "user",
+             r.cs, x(r.rip), r.ss, x(r.rsp), x(r.rflags));
+    LOG_INFO("  rax %016llx rbx %016llx rcx %016llx rdx %016llx", x(r.rax), x(r.rbx), x(r.rcx), x(r.rdx));
+    LOG_INFO("  rsi %016llx rdi %016llx rbp %016llx r8  %016llx", x(r.rsi), x(r.rdi), x(r.rbp), x(r.r8));
+    LOG_INFO("  r9  %016llx r10 %016llx r11 %016llx r12 %016llx", x(r.r9), x(r.r10), x(r.r11), x(r.r12));
+    LOG_INFO("  r13 %016llx r14 %016llx r15 %016llx", x(r.r13), x(r.r14), x(r.r15));
+    LOG_INFO("  cr3 (kernel L4) %llx, user L4 %llx, kernel stack %04x:%016llx", x(v.pv.guest_table << 12),
+             x(v.pv.guest_table_user << 12), v.pv.kernel_ss, x(v.pv.kernel_sp));
+}
+
 // Saved state for vCPUs not on a CPU; this CPU's own vCPU from its live guest frame. The
 // state of a vCPU running on another CPU is whatever it last saved (marked so).
 void dump_vcpu_registers() {
@@ -46,7 +57,7 @@ void dump_vcpu_registers() {
             const bool live = &v == here;
             const bool stale = !live && v.loaded_on.load() >= 0;
             LOG_INFO("d%uv%u registers%s:", d.id(), i, live ? " (live)" : stale ? " (running elsewhere: last saved)" : "");
-            dump_registers(live ? cpu_info()->guest_regs : v.pv.regs);
+            print_guest_registers(v, live ? cpu_info()->guest_regs : v.pv.regs);
         }
     });
 }
