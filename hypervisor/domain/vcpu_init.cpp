@@ -87,7 +87,13 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     __builtin_memcpy(&r, &ctx->user_regs, sizeof(r));
     r.cs = guest_selector(r.cs);
     r.ss = guest_selector(r.ss);
-    r.rflags = (r.rflags & ~0x3000ull) | 0x200;  // IOPL 0, IF set in hardware
+    // IOPL is virtualised as on Xen: the context's RFLAGS.IOPL becomes the vCPU's virtual
+    // IOPL (Linux starts its secondary vCPUs with IOPL 1 so that their kernel may use port
+    // I/O, as PHYSDEVOP_set_iopl gave the boot vCPU), and the hardware runs the guest with
+    // IOPL 0 so that every port access traps to the emulator.
+    constexpr uint64_t kRflagsIopl = 0x3000;
+    p.iopl = static_cast<unsigned>((r.rflags & kRflagsIopl) >> 12);
+    r.rflags = (r.rflags & ~kRflagsIopl) | 0x200;  // IF set in hardware
     p.kernel_mode = ctx->flags & kVgcfInKernel;
     for (unsigned i = 0; i < 256; ++i) {
         p.trap_table[i] = ctx->trap_ctxt[i];
