@@ -9,6 +9,7 @@
 #include "domain/page_types_glue.hpp"
 #include "hypercall/public/trap.hpp"
 #include "kernel/memory.hpp"
+#include "pv/bounce_frame.hpp"
 #include "seam/guest_memory.hpp"
 
 namespace hv {
@@ -91,9 +92,8 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     // IOPL (Linux starts its secondary vCPUs with IOPL 1 so that their kernel may use port
     // I/O, as PHYSDEVOP_set_iopl gave the boot vCPU), and the hardware runs the guest with
     // IOPL 0 so that every port access traps to the emulator.
-    constexpr uint64_t kRflagsIopl = 0x3000;
-    p.iopl = static_cast<unsigned>((r.rflags & kRflagsIopl) >> 12);
-    r.rflags = (r.rflags & ~kRflagsIopl) | 0x200;  // IF set in hardware
+    p.iopl = static_cast<unsigned>((r.rflags & pv::rflags::iopl) >> pv::rflags::iopl_shift);
+    r.rflags = (r.rflags & ~pv::rflags::iopl) | pv::rflags::interrupt;  // IF set in hardware
     p.kernel_mode = ctx->flags & kVgcfInKernel;
     for (unsigned i = 0; i < 256; ++i) {
         p.trap_table[i] = ctx->trap_ctxt[i];
