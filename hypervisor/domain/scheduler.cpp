@@ -118,6 +118,12 @@ void sched_block(Vcpu& v) {
     arch::IrqSave irq;  // the scheduler's locks are also taken by its timer interrupts
     v.blocked.store(true);
     kick_all(scheduler->block(unit(v), now_ns()));
+    // A sched_wake on another CPU between the store and the scheduler's block cleared
+    // v.blocked but found the unit not yet blocked (a no-op there): undo the block here, or
+    // that wake-up is lost (SCHEDOP_poll has no re-check of its own for events it does not
+    // poll). Either we see its store, or its scheduler wake comes after our block.
+    if (!v.blocked.load())
+        kick_all(scheduler->wake(unit(v), now_ns()));
     this_cpu().need_resched = true;
 }
 

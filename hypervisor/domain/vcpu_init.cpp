@@ -9,6 +9,7 @@
 #include "domain/page_types_glue.hpp"
 #include "hypercall/public/trap.hpp"
 #include "kernel/memory.hpp"
+#include "pv/bounce_frame.hpp"
 #include "seam/guest_memory.hpp"
 
 namespace hv {
@@ -87,7 +88,12 @@ Status vcpu_initialise_from_guest(Vcpu& v, uint64_t context) {
     __builtin_memcpy(&r, &ctx->user_regs, sizeof(r));
     r.cs = guest_selector(r.cs);
     r.ss = guest_selector(r.ss);
-    r.rflags = (r.rflags & ~0x3000ull) | 0x200;  // IOPL 0, IF set in hardware
+    // IOPL is virtualised as on Xen: the context's RFLAGS.IOPL becomes the vCPU's virtual
+    // IOPL (Linux starts its secondary vCPUs with IOPL 1 so that their kernel may use port
+    // I/O, as PHYSDEVOP_set_iopl gave the boot vCPU), and the hardware runs the guest with
+    // IOPL 0 so that every port access traps to the emulator.
+    p.iopl = static_cast<unsigned>((r.rflags & pv::rflags::iopl) >> pv::rflags::iopl_shift);
+    r.rflags = (r.rflags & ~pv::rflags::iopl) | pv::rflags::interrupt;  // IF set in hardware
     p.kernel_mode = ctx->flags & kVgcfInKernel;
     for (unsigned i = 0; i < 256; ++i) {
         p.trap_table[i] = ctx->trap_ctxt[i];

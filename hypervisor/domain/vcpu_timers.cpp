@@ -29,12 +29,15 @@ void vcpu_poll_fired(Timer& t) {
 }
 
 void vcpu_set_singleshot(Vcpu& v, uint64_t deadline_ns) { timer_arm(v.singleshot_timer, deadline_ns); }
-void vcpu_stop_singleshot(Vcpu& v) { (void)timer_cancel(v.singleshot_timer); }
+// The timers sit on the queue of the CPU that armed them, which need not be this one: a vCPU
+// that moved to another CPU, or VCPUOP_set_periodic_timer on another vCPU. Stopping must
+// reach them there (timer_cancel would only look at this CPU's queue and leave them armed).
+void vcpu_stop_singleshot(Vcpu& v) { (void)timer_cancel_any(v.singleshot_timer); }
 
 void vcpu_set_periodic(Vcpu& v, uint64_t period_ns) {
     v.periodic_period_ns = period_ns;
     if (period_ns == 0)
-        (void)timer_cancel(v.periodic_timer);
+        (void)timer_cancel_any(v.periodic_timer);
     else
         timer_arm(v.periodic_timer, now_ns() + period_ns);
 }

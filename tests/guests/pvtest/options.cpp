@@ -43,6 +43,8 @@ Options parse_options(const char* cmdline) {
         const char* rest = nullptr;
         if (word_is(word, p, "hostile"))
             options.mode = Mode::hostile;
+        else if (word_is(word, p, "smp"))
+            options.mode = Mode::smp;
         else if (word_is(word, p, "bench"))
             bench = true;
         else if (word_is(word, p, "pair"))

@@ -14,6 +14,7 @@
 //   (empty)                         run every case, print PASS/FAIL lines
 //   hostile seed=N iterations=M     random hypercalls (hostile.cpp)
 //   bench                           microbenchmarks (bench.cpp)
+//   smp                             the cases that need vCPU 1 (smp.cpp, dom0_max_vcpus=2)
 //   pair [build] [bench]            two-domain test, dom0 side (pair_mapper.cpp ...)
 //   pair-a [control=xen|ours]       two-domain test, domU side (pair_granter.cpp)
 #include "guest.hpp"
@@ -81,6 +82,8 @@ int guest_main(const xen::StartInfo* start_info) {
             return pvtest::bench_main();
         case pvtest::Mode::pair:
             return pvtest::pair_main(options);
+        case pvtest::Mode::smp:
+            return pvtest::smp_main();
         case pvtest::Mode::pair_granter:
         case pvtest::Mode::tests:
             break;
