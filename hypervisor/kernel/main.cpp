@@ -5,6 +5,7 @@
 #include "acpi/tables.hpp"
 #include "arch/x86_64/apic.hpp"
 #include "arch/x86_64/ioapic.hpp"
+#include "domain/irq_glue.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/layout.hpp"
@@ -214,6 +215,7 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     else
         LOG_INFO("time: local APIC timer one-shot at %llu kHz", static_cast<unsigned long long>(arch::lapic_timer_frequency() / 1000));
     timer_init_this_cpu();
+    irq_init(madt);
     arch::irq_enable();
     smp_boot_aps(madt, static_cast<unsigned>(options.maxcpus));
     memory_print_stats();
