@@ -83,6 +83,9 @@ Result<uint32_t> ioapic_read(uint64_t phys_base, uint32_t reg) {
     return Status::InvalidArgument;
 }
 
+unsigned ioapic_count() { return count; }
+uint64_t ioapic_base(unsigned index) { return index < count ? ioapics[index].phys : 0; }
+
 uint32_t ioapic_gsi_limit() {
     uint32_t limit = 0;
     for (unsigned i = 0; i < count; ++i)

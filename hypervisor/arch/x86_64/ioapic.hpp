@@ -14,6 +14,10 @@ namespace hv::arch {
 // IOREGSEL/IOWIN access (82093AA datasheet); InvalidArgument for an unknown IOAPIC.
 [[nodiscard]] Result<uint32_t> ioapic_read(uint64_t phys_base, uint32_t reg);
 
+// The registered IOAPICs' MMIO bases (XENMEM_machine_memory_map reserves their pages).
+unsigned ioapic_count();
+uint64_t ioapic_base(unsigned index);  // index < ioapic_count()
+
 // One past the highest GSI any registered IOAPIC serves (0 without IOAPICs).
 uint32_t ioapic_gsi_limit();
 
