@@ -1,7 +1,8 @@
 // physdev_op: the I/O privileges of a PV kernel and the hardware domain's device
 // interrupts (spec §4.21). PIRQ mapping, GSI programming and EOIs go to the IRQ layer
-// (domain/irq_glue); PCI device registration to physdev_pci.cpp. MSI/MSI-X mapping is
-// not supported (-ENOSYS): Linux then keeps its devices on INTx.
+// (domain/irq_glue); PCI device registration to physdev_pci.cpp. MSI-X entries are
+// mapped (the hypervisor writes them, domain/msix); plain and multi-vector MSI are not
+// (-ENOSYS): Linux then keeps such devices on INTx.
 #include "arch/x86_64/ioapic.hpp"
 #include "domain/domain.hpp"
 #include "domain/irq_glue.hpp"
@@ -39,7 +40,24 @@ int64_t map_pirq(HypercallContext& ctx, uint64_t arg) {
         return to_guest_errno(uop.write(map));
     }
     case xen::MapPirqType::msi:
-    case xen::MapPirqType::msi_seg:
+    case xen::MapPirqType::msi_seg: {
+        // Xen: a table_base means MSI-X; plain MSI is not offered (Linux then uses INTx).
+        if (map.table_base == 0)
+            return to_guest_errno(Status::NotSupported);
+        if (map.entry_nr < 0 || map.devfn < 0 || map.devfn > 0xff || map.bus < 0)
+            return to_guest_errno(Status::InvalidArgument);
+        const bool seg_form = static_cast<xen::MapPirqType>(map.type) == xen::MapPirqType::msi_seg;
+        const uint32_t seg = seg_form ? static_cast<uint32_t>(map.bus) >> 16 : 0;
+        const uint32_t bus = seg_form ? static_cast<uint32_t>(map.bus) & 0xffff : static_cast<uint32_t>(map.bus);
+        if (bus > 0xff || seg > 0xffff)
+            return to_guest_errno(Status::InvalidArgument);
+        auto pirq = irq_map_msix(ctx.domain(), static_cast<uint16_t>(seg), static_cast<uint8_t>(bus),
+                                 static_cast<uint8_t>(map.devfn), static_cast<uint32_t>(map.entry_nr), map.pirq);
+        if (!pirq.ok())
+            return to_guest_errno(pirq.status());
+        map.pirq = static_cast<int32_t>(*pirq);
+        return to_guest_errno(uop.write(map));
+    }
     case xen::MapPirqType::multi_msi:
         return to_guest_errno(Status::NotSupported);
     default:

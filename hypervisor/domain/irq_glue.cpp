@@ -10,6 +10,7 @@
 #include "arch/x86_64/traps.hpp"
 #include "domain/domain.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/msix.hpp"
 #include "domain/page_types_glue.hpp"
 #include "evtchn/event_seams.hpp"
 #include "irq/pirq_table.hpp"
@@ -22,17 +23,39 @@ namespace {
 
 using irq::PirqTable;
 
-// Every GSI goes to the boot CPU (fixed delivery, physical mode): the event channel,
+// An MSI line's table entry and the function/entry it belongs to.
+struct MsiLine {
+    MsixEntry entry;
+    uint32_t key = 0;  // (seg << 16 | bus << 8 | devfn) + 1, 0 when the line is free
+    uint32_t entry_nr = 0;
+};
+MsiLine msi_lines[PirqTable::kMaxMsis];  // under `lock`
+
+uint8_t vector_of(uint32_t line) {
+    return PirqTable::is_msi_line(line) ? static_cast<uint8_t>(kMsiVectorBase + (line - PirqTable::kMsiLineBase))
+                                        : static_cast<uint8_t>(kGsiVectorBase + line);
+}
+
+// Every line goes to the boot CPU (fixed delivery, physical mode): the event channel,
 // not the interrupt, follows dom0's vCPU (raise_pirq kicks it wherever it runs).
 class IoApicController final : public irq::IrqController {
 public:
     void program(uint32_t gsi, irq::Trigger trigger, irq::Polarity polarity, bool masked) override {
+        if (PirqTable::is_msi_line(gsi)) {
+            msix_program(msi_lines[gsi - PirqTable::kMsiLineBase].entry, vector_of(gsi), destination, masked);
+            return;
+        }
         const arch::IoApicRoute route{static_cast<uint8_t>(kGsiVectorBase + gsi), trigger == irq::Trigger::Level,
                                       polarity == irq::Polarity::ActiveLow, masked, destination};
         if (arch::ioapic_program(gsi, route) != Status::Ok)
             LOG_WARN("irq: no IOAPIC serves GSI %u", gsi);
     }
-    void set_masked(uint32_t gsi, bool masked) override { (void)arch::ioapic_set_masked(gsi, masked); }
+    void set_masked(uint32_t gsi, bool masked) override {
+        if (PirqTable::is_msi_line(gsi))
+            msix_set_masked(msi_lines[gsi - PirqTable::kMsiLineBase].entry, masked);
+        else
+            (void)arch::ioapic_set_masked(gsi, masked);
+    }
 
     uint32_t destination = 0;
 };
@@ -109,8 +132,14 @@ public:
 };
 Hook hook;
 
-void on_gsi_vector(arch::CpuRegs& regs) {
-    const uint32_t gsi = regs.entry_vector - kGsiVectorBase;
+void on_line(uint32_t line);
+
+void on_gsi_vector(arch::CpuRegs& regs) { on_line(regs.entry_vector - kGsiVectorBase); }
+void on_msi_vector(arch::CpuRegs& regs) {
+    on_line(PirqTable::kMsiLineBase + (regs.entry_vector - kMsiVectorBase));
+}
+
+void on_line(uint32_t gsi) {
     bool deliver = false;
     {
         LockGuard guard(lock);  // interrupts are off in a handler
@@ -176,6 +205,8 @@ void irq_init(const acpi::MadtInfo& madt) {
     t->deny(0);
     for (uint32_t gsi = 0; gsi < t->gsi_count(); ++gsi)
         arch::set_interrupt_handler(static_cast<uint8_t>(kGsiVectorBase + gsi), on_gsi_vector);
+    for (uint32_t m = 0; m < PirqTable::kMaxMsis; ++m)
+        arch::set_interrupt_handler(static_cast<uint8_t>(kMsiVectorBase + m), on_msi_vector);
     {
         arch::IrqSave irq;
         LockGuard guard(lock);
@@ -190,7 +221,7 @@ evtchn::PirqHook& irq_pirq_hook() { return hook; }
 void irq_deliver_pending() {
     if (table == nullptr)
         return;
-    uint32_t ports[PirqTable::kMaxGsis];
+    uint32_t ports[PirqTable::kLines];
     size_t n = 0;
     {
         arch::IrqSave irq;
@@ -216,13 +247,43 @@ Result<uint32_t> irq_map_gsi(Domain& caller, uint32_t gsi, int32_t pirq) {
     return table->map_gsi(gsi, pirq);
 }
 
+Result<uint32_t> irq_map_msix(Domain& caller, uint16_t seg, uint8_t bus, uint8_t devfn, uint32_t entry_nr,
+                              int32_t pirq) {
+    if (caller.id() != kOwner || !caller.privileged())
+        return Status::Permission;
+    if (table == nullptr)
+        return Status::NoDevice;
+    // Find and map the entry first (may allocate mappings): nothing changes on error.
+    auto entry = msix_locate(seg, bus, devfn, entry_nr);
+    if (!entry.ok())
+        return entry.status();
+    const uint32_t key = ((uint32_t{seg} << 16) | (uint32_t{bus} << 8) | devfn) + 1;
+    arch::IrqSave irq;
+    LockGuard guard(lock);
+    for (const MsiLine& m : msi_lines)
+        if (m.key == key && m.entry_nr == entry_nr)
+            return Status::Exists;  // that entry already has a pirq
+    uint32_t line = 0;
+    auto mapped = table->map_msi(pirq, line);
+    if (!mapped.ok())
+        return mapped.status();
+    msi_lines[line - PirqTable::kMsiLineBase] = MsiLine{*entry, key, entry_nr};
+    controller.program(line, irq::Trigger::Edge, irq::Polarity::ActiveHigh, true);  // masked until bound
+    LOG_INFO("irq: pirq %u -> MSI-X %04x:%02x:%02x.%u entry %u, vector %#x", *mapped, seg, bus, devfn >> 3, devfn & 7,
+             entry_nr, vector_of(line));
+    return *mapped;
+}
+
 Status irq_unmap_pirq(Domain& caller, uint32_t pirq) {
     if (caller.id() != kOwner || table == nullptr)
         return Status::InvalidArgument;
     {
         arch::IrqSave irq;
         LockGuard guard(lock);
+        const int32_t line = table->line_of(pirq);
         HV_TRY(table->unmap(pirq));
+        if (line != PirqTable::kNone && PirqTable::is_msi_line(static_cast<uint32_t>(line)))
+            msi_lines[line - PirqTable::kMsiLineBase] = MsiLine{};
     }
     set_eoi_bit(caller.id(), pirq, false);
     return Status::Ok;

@@ -23,6 +23,7 @@ class PirqHook;
 class Domain;
 
 inline constexpr uint8_t kGsiVectorBase = 0x30;  // GSIs 0..79 -> vectors 0x30..0x7f (below int 0x80)
+inline constexpr uint8_t kMsiVectorBase = 0x90;  // MSI lines 0..63 -> vectors 0x90..0xcf
 
 // Once, on the boot CPU, after the IOAPICs are registered and before events_init.
 void irq_init(const acpi::MadtInfo& madt);
@@ -36,6 +37,11 @@ void irq_domain_destroyed(Domain& d);
 
 // PHYSDEVOP sub-operations (errors as the Status the hypercall converts).
 [[nodiscard]] Result<uint32_t> irq_map_gsi(Domain& caller, uint32_t gsi, int32_t pirq);
+// MAP_PIRQ_TYPE_MSI(_SEG) for MSI-X entry `entry_nr` of a function: the hypervisor
+// writes the entry (masked until the pirq is bound). Errors: Permission, NoDevice (no
+// MSI-X), InvalidArgument, NoSuchAddress, Exists (entry already mapped), NoSpace.
+[[nodiscard]] Result<uint32_t> irq_map_msix(Domain& caller, uint16_t seg, uint8_t bus, uint8_t devfn,
+                                            uint32_t entry_nr, int32_t pirq);
 [[nodiscard]] Status irq_unmap_pirq(Domain& caller, uint32_t pirq);
 [[nodiscard]] Status irq_setup_gsi(Domain& caller, int32_t gsi, bool level, bool active_low);
 [[nodiscard]] Status irq_eoi(Domain& caller, uint32_t pirq);

@@ -60,12 +60,43 @@ Result<uint32_t> PirqTable::map_gsi(uint32_t gsi, int32_t pirq) {
     return static_cast<uint32_t>(pirq);
 }
 
+Result<uint32_t> PirqTable::map_msi(int32_t pirq, uint32_t& line) {
+    if (pirq >= static_cast<int32_t>(kPirqCount))
+        return Status::InvalidArgument;
+    if (pirq >= 0 && pirq_gsi_[pirq] != kNone)
+        return Status::Exists;
+    uint32_t free_line = kLines;
+    for (uint32_t l = kMsiLineBase; l < kLines && free_line == kLines; ++l)
+        if (!gsis_[l].msi)
+            free_line = l;
+    if (free_line == kLines)
+        return Status::NoSpace;
+    if (pirq < 0) {
+        for (uint32_t p = kPirqCount - 1; p >= gsi_count_ && pirq < 0; --p)
+            if (pirq_gsi_[p] == kNone)
+                pirq = static_cast<int32_t>(p);
+        if (pirq < 0)
+            return Status::NoSpace;
+    }
+    Gsi& g = gsis_[free_line];
+    g = Gsi{};
+    g.msi = true;
+    g.pirq = pirq;
+    g.trigger = Trigger::Edge;
+    g.polarity = Polarity::ActiveHigh;
+    g.programmed = true;  // setup_gsi never applies to an MSI
+    pirq_gsi_[pirq] = static_cast<int32_t>(free_line);
+    line = free_line;
+    return static_cast<uint32_t>(pirq);
+}
+
 Status PirqTable::unmap(uint32_t pirq) {
     Gsi* g = gsi_for(pirq);
     if (g == nullptr)
         return Status::InvalidArgument;
     unbind(pirq);
     g->pirq = kNone;
+    g->msi = false;
     pirq_gsi_[pirq] = kNone;
     return Status::Ok;
 }
@@ -132,7 +163,7 @@ Status PirqTable::eoi(uint32_t pirq) {
 }
 
 bool PirqTable::on_interrupt(uint32_t gsi) {
-    if (gsi >= gsi_count_)
+    if (gsi >= kLines || (gsi >= gsi_count_ && !gsis_[gsi].msi))
         return false;
     Gsi& g = gsis_[gsi];
     if (!g.bound || g.reserved) {
@@ -149,7 +180,7 @@ bool PirqTable::on_interrupt(uint32_t gsi) {
 
 size_t PirqTable::take_pending(std::span<uint32_t> out) {
     size_t n = 0;
-    for (uint32_t gsi = 0; gsi < gsi_count_ && n < out.size(); ++gsi) {
+    for (uint32_t gsi = 0; gsi < kLines && n < out.size(); ++gsi) {
         Gsi& g = gsis_[gsi];
         if (!g.pending)
             continue;

@@ -15,6 +15,9 @@
 //     EOIs the pirq (PHYSDEVOP_eoi). Edge lines need no guest EOI (ACKTYPE_NONE). Only
 //     level pirqs have their bit set in the domain's EOI bitmap.
 //
+// MSI-X vectors are "lines" too, numbered from kMsiLineBase: always edge (Xen: a maskable
+// MSI is ACKTYPE_NONE), masked at the device's table entry instead of an IOAPIC pin.
+//
 // Invariants:
 //   - a GSI is mapped to at most one pirq and a pirq names at most one GSI;
 //   - a pin is unmasked at the controller only while its pirq is bound to a port and no
@@ -50,6 +53,9 @@ class PirqTable {
 public:
     static constexpr uint32_t kPirqCount = 256;  // the domain's pirq numbers (Xen: nr_pirqs)
     static constexpr uint32_t kMaxGsis = 80;     // GSIs the hypervisor routes
+    static constexpr uint32_t kMaxMsis = 64;     // MSI-X vectors the hypervisor routes
+    static constexpr uint32_t kMsiLineBase = kMaxGsis;
+    static constexpr uint32_t kLines = kMaxGsis + kMaxMsis;
     static constexpr int32_t kNone = -1;
 
     // `gsi_count` GSIs exist (clamped to kMaxGsis). Every GSI starts as a PCI line
@@ -68,6 +74,16 @@ public:
     // pirq out of range; Permission: a denied GSI; Exists: the GSI has another pirq or
     // the pirq names another GSI; NoSpace: no free pirq.
     [[nodiscard]] Result<uint32_t> map_gsi(uint32_t gsi, int32_t pirq);
+    // PHYSDEVOP_map_pirq, MAP_PIRQ_TYPE_MSI(_SEG) for one MSI-X entry: a free MSI line
+    // and a pirq (pirq < 0: from the top down, as Xen's get_free_pirq for MSIs). Returns
+    // the pirq; `line` receives the line (controller calls name it). InvalidArgument
+    // for a pirq out of range, Exists for a pirq already mapped, NoSpace when no line
+    // or pirq is free.
+    [[nodiscard]] Result<uint32_t> map_msi(int32_t pirq, uint32_t& line);
+    // The line a mapped pirq uses (a GSI, or kMsiLineBase + n), kNone if unmapped.
+    int32_t line_of(uint32_t pirq) const { return gsi_of(pirq); }
+    static bool is_msi_line(uint32_t line) { return line >= kMsiLineBase && line < kLines; }
+
     // PHYSDEVOP_unmap_pirq: InvalidArgument if not mapped. A bound pirq is unbound first
     // (Xen forces the unbind); its pin is masked.
     [[nodiscard]] Status unmap(uint32_t pirq);
@@ -93,7 +109,7 @@ public:
     // interrupt was waiting for it; otherwise nothing.
     [[nodiscard]] Status eoi(uint32_t pirq);
 
-    // From the interrupt handler of `gsi`'s vector. Returns true when a port must be
+    // From the interrupt handler of `gsi`'s vector (any line, MSI lines included). Returns true when a port must be
     // raised (collected later by take_pending). An interrupt on an unbound pin masks it.
     bool on_interrupt(uint32_t gsi);
     // Ports with a delivered-but-not-raised interrupt, at most out.size() of them; each
@@ -112,12 +128,13 @@ private:
         bool bound = false;
         bool in_flight = false;   // level interrupt masked, waiting for the guest's EOI
         bool pending = false;     // port to raise at the next safe point
+        bool msi = false;         // an MSI line in use (mapped)
     };
     Gsi* gsi_for(uint32_t pirq);
 
     IrqController& controller_;
     uint32_t gsi_count_;
-    Gsi gsis_[kMaxGsis];
+    Gsi gsis_[kLines];  // [0, gsi_count_) GSIs, [kMsiLineBase, kLines) MSI lines
     int32_t pirq_gsi_[kPirqCount];
 };
 
