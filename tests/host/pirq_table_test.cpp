@@ -161,3 +161,72 @@ TEST_F(PirqTableTest, UnmapForcesUnbind) {
 
 }  // namespace
 }  // namespace hv::irq
+
+namespace hv::irq {
+namespace {
+
+class MsiRecorder final : public IrqController {
+public:
+    void program(uint32_t line, Trigger trigger, Polarity, bool masked) override {
+        last_line = line;
+        last_trigger = trigger;
+        masked_[line] = masked;
+    }
+    void set_masked(uint32_t line, bool masked) override { masked_[line] = masked; }
+    bool masked(uint32_t line) const { return masked_[line]; }
+    uint32_t last_line = 0;
+    Trigger last_trigger = Trigger::Level;
+
+private:
+    bool masked_[PirqTable::kLines] = {};
+};
+
+TEST(PirqTableMsi, MapsFromTheTopOnMsiLines) {
+    MsiRecorder rec;
+    PirqTable table{rec, 24};
+    uint32_t line = 0;
+    EXPECT_EQ(table.map_msi(-1, line).value(), PirqTable::kPirqCount - 1);
+    EXPECT_EQ(line, PirqTable::kMsiLineBase);
+    EXPECT_TRUE(PirqTable::is_msi_line(line));
+    EXPECT_EQ(table.line_of(PirqTable::kPirqCount - 1), static_cast<int32_t>(line));
+    EXPECT_EQ(table.map_msi(-1, line).value(), PirqTable::kPirqCount - 2);
+    EXPECT_EQ(line, PirqTable::kMsiLineBase + 1);
+    EXPECT_EQ(table.map_msi(PirqTable::kPirqCount - 1, line).status(), Status::Exists);
+    EXPECT_EQ(table.map_msi(300, line).status(), Status::InvalidArgument);
+    EXPECT_FALSE(table.needs_eoi(PirqTable::kPirqCount - 1)) << "MSIs are edge: no guest EOI";
+    EXPECT_EQ(table.setup_gsi(PirqTable::kMsiLineBase, Trigger::Level, Polarity::ActiveLow), Status::InvalidArgument);
+}
+
+TEST(PirqTableMsi, BindUnmasksDeliveryIsEdgeUnmapFreesTheLine) {
+    MsiRecorder rec;
+    PirqTable table{rec, 24};
+    uint32_t line = 0;
+    const uint32_t pirq = table.map_msi(-1, line).value();
+    ASSERT_EQ(table.bind(pirq, 42), Status::Ok);
+    EXPECT_EQ(rec.last_line, line);
+    EXPECT_EQ(rec.last_trigger, Trigger::Edge);
+    EXPECT_FALSE(rec.masked(line));
+    EXPECT_TRUE(table.on_interrupt(line));
+    EXPECT_FALSE(rec.masked(line)) << "never masked for an edge line";
+    uint32_t ports[4];
+    ASSERT_EQ(table.take_pending(ports), 1u);
+    EXPECT_EQ(ports[0], 42u);
+    EXPECT_EQ(table.unmap(pirq), Status::Ok);
+    EXPECT_TRUE(rec.masked(line));
+    EXPECT_FALSE(table.on_interrupt(line)) << "a freed MSI line delivers nothing";
+    uint32_t again = 0;
+    EXPECT_EQ(table.map_msi(-1, again).value(), PirqTable::kPirqCount - 1);
+    EXPECT_EQ(again, line) << "the line is reused";
+}
+
+TEST(PirqTableMsi, RunsOutOfLines) {
+    MsiRecorder rec;
+    PirqTable table{rec, 24};
+    uint32_t line = 0;
+    for (uint32_t i = 0; i < PirqTable::kMaxMsis; ++i)
+        ASSERT_TRUE(table.map_msi(-1, line).ok());
+    EXPECT_EQ(table.map_msi(-1, line).status(), Status::NoSpace);
+}
+
+}  // namespace
+}  // namespace hv::irq
