@@ -2,6 +2,7 @@
 
 #include "acpi/tables.hpp"
 #include "arch/x86_64/paging.hpp"
+#include "kernel/boot_info.hpp"
 #include "lib/spinlock.hpp"
 #include "memory/frame.hpp"
 
@@ -73,6 +74,20 @@ unsigned find_msix(volatile uint8_t* config) {
     return 0;
 }
 
+// A BAR is whatever dom0 programmed: the table must lie where the firmware map has a
+// hole or reserved space, never in memory the hypervisor hands out (RAM, ACPI data),
+// or a hostile dom0 could have us write into any frame.
+bool outside_ram(uint64_t phys, uint64_t size) {
+    constexpr uint32_t kE820Reserved = 2;
+    const mb2::BootInfo& info = boot_info();
+    for (size_t i = 0; i < info.region_count; ++i) {
+        const mb2::MemoryRegion& r = info.regions[i];
+        if (r.type != kE820Reserved && phys < r.base + r.length && r.base < phys + size)
+            return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 void pci_ecam_init(const acpi::Mcfg& mcfg) { ecam = mcfg; }
@@ -101,6 +116,8 @@ Result<MsixEntry> msix_locate(uint16_t seg, uint8_t bus, uint8_t devfn, uint32_t
     if (bar == 0)
         return Status::NoSuchAddress;
     const uint64_t entry = bar + (table & ~uint32_t{7}) + uint64_t{16} * entry_nr;
+    if (!outside_ram(entry & ~(kPageSize - 1), kPageSize))
+        return Status::NoSuchAddress;
     volatile uint8_t* page = map_page(entry & ~(kPageSize - 1));
     if (page == nullptr)
         return Status::OutOfMemory;

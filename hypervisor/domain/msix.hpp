@@ -29,8 +29,8 @@ struct MsixEntry {
 // Finds entry `entry_nr` of the MSI-X table of (seg, bus, devfn): the capability from
 // config space, the table's BAR from the device (not the guest's table_base). NoDevice
 // when the function has no config space or no MSI-X capability, InvalidArgument for an
-// entry beyond the table, NoSuchAddress when the BAR is unassigned (Xen: -ENXIO),
-// OutOfMemory when it cannot be mapped.
+// entry beyond the table, NoSuchAddress when the BAR is unassigned (Xen: -ENXIO) or
+// places the table in RAM (the firmware map's non-reserved ranges), OutOfMemory when it cannot be mapped.
 [[nodiscard]] Result<MsixEntry> msix_locate(uint16_t seg, uint8_t bus, uint8_t devfn, uint32_t entry_nr);
 // Writes address/data for `vector` at APIC `destination`; the entry is left masked or not.
 void msix_program(const MsixEntry& entry, uint8_t vector, uint32_t destination, bool masked);
