@@ -28,6 +28,7 @@ constexpr auto kTable = [] {
     set(Hypercall::set_callbacks, "set_callbacks", hc_set_callbacks);
     set(Hypercall::fpu_taskswitch, "fpu_taskswitch", hc_fpu_taskswitch);
     set(Hypercall::platform_op, "platform_op", hc_platform_op);
+    set(Hypercall::mca, "mca", hc_mca);
     set(Hypercall::set_debugreg, "set_debugreg", hc_set_debugreg);
     set(Hypercall::get_debugreg, "get_debugreg", hc_get_debugreg);
     set(Hypercall::update_descriptor, "update_descriptor", hc_update_descriptor);

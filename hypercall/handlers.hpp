@@ -19,6 +19,7 @@ HV_HYPERCALL(stack_switch);
 HV_HYPERCALL(set_callbacks);
 HV_HYPERCALL(fpu_taskswitch);
 HV_HYPERCALL(platform_op);
+HV_HYPERCALL(mca);
 HV_HYPERCALL(set_debugreg);
 HV_HYPERCALL(get_debugreg);
 HV_HYPERCALL(update_descriptor);

@@ -2,6 +2,7 @@
 // operations (increase/decrease_reservation, populate_physmap, exchange) are in
 // memory_reservation.cpp; add_to_physmap is refused for PV guests as Xen does
 // (docs/abi-compatibility.md lists each subop).
+#include "arch/x86_64/ioapic.hpp"
 #include "domain/domain.hpp"
 #include "hypercall/errno.hpp"
 #include "hypercall/guest_ptr.hpp"
@@ -35,6 +36,31 @@ Result<Domain*> target_domain(HypercallContext& ctx, uint64_t arg) {
 
 // The host E820 for the hardware domain. Xen requires room for one more entry than the
 // map has (it may split holes); the buffer must hold nr_map + 1 entries.
+// Ranges of the machine dom0 may not map, reported as E820_RESERVED when they fall in a
+// hole of the firmware map (Xen: handle_iomem_range over the denied iomem ranges): each
+// IOAPIC page and the local APIC/MSI window. A range overlapping a firmware entry is
+// left out (the firmware already describes that address).
+constexpr uint32_t kE820Reserved = 2;
+constexpr size_t kMaxHiddenRanges = 17;  // 16 IOAPICs + the APIC window
+
+size_t hidden_ranges(const mb2::BootInfo& info, xen::E820Entry (&out)[kMaxHiddenRanges]) {
+    size_t n = 0;
+    auto add = [&](uint64_t base, uint64_t size) {
+        for (size_t i = 0; i < info.region_count; ++i)
+            if (base < info.regions[i].base + info.regions[i].length && info.regions[i].base < base + size)
+                return;
+        for (size_t i = 0; i < n; ++i)
+            if (out[i].addr == base)
+                return;
+        if (n < kMaxHiddenRanges)
+            out[n++] = xen::E820Entry{base, size, kE820Reserved};
+    };
+    for (unsigned i = 0; i < arch::ioapic_count(); ++i)
+        add(arch::ioapic_base(i) & ~uint64_t{kPageSize - 1}, kPageSize);
+    add(0xfee00000, 0x100000);  // local APIC and MSI address window (Xen: MSI range)
+    return n;
+}
+
 int64_t machine_memory_map(HypercallContext& ctx, uint64_t arg) {
     if (!ctx.domain().privileged())
         return to_guest_errno(Status::Permission);
@@ -42,15 +68,34 @@ int64_t machine_memory_map(HypercallContext& ctx, uint64_t arg) {
     if (Status s = GuestInOut<xen::MemoryMap>(arg).read(map); s != Status::Ok)
         return to_guest_errno(s);
     const mb2::BootInfo& info = boot_info();
-    if (map.buffer != 0 && map.nr_entries < info.region_count + 1)
+    xen::E820Entry hidden[kMaxHiddenRanges];
+    const size_t hidden_count = hidden_ranges(info, hidden);
+    const size_t total = info.region_count + hidden_count;
+    if (map.buffer != 0 && map.nr_entries < total + 1)
         return to_guest_errno(Status::InvalidArgument);
+    // Merge by address: the firmware map is sorted (multiboot2 hands it so), the hidden
+    // ranges are inserted where they belong.
     GuestOut<xen::E820Entry> buffer(map.buffer);
-    for (size_t i = 0; map.buffer != 0 && i < info.region_count; ++i) {
-        const xen::E820Entry e{info.regions[i].base, info.regions[i].length, info.regions[i].type};
-        if (Status s = buffer.write(i, e); s != Status::Ok)
+    size_t region = 0, out = 0;
+    bool used[kMaxHiddenRanges] = {};
+    while (map.buffer != 0 && out < total) {
+        size_t pick = kMaxHiddenRanges;
+        for (size_t h = 0; h < hidden_count; ++h)
+            if (!used[h] && (pick == kMaxHiddenRanges || hidden[h].addr < hidden[pick].addr))
+                pick = h;
+        xen::E820Entry e{};
+        if (region < info.region_count &&
+            (pick == kMaxHiddenRanges || info.regions[region].base < hidden[pick].addr)) {
+            e = xen::E820Entry{info.regions[region].base, info.regions[region].length, info.regions[region].type};
+            ++region;
+        } else {
+            e = hidden[pick];
+            used[pick] = true;
+        }
+        if (Status s = buffer.write(out++, e); s != Status::Ok)
             return to_guest_errno(s);
     }
-    map.nr_entries = static_cast<uint32_t>(info.region_count);
+    map.nr_entries = static_cast<uint32_t>(total);
     return to_guest_errno(GuestInOut<xen::MemoryMap>(arg).write(map));
 }
 

@@ -253,4 +253,21 @@ Result<Fadt> parse_fadt(std::span<const uint8_t> table) {
     return fadt;
 }
 
+Result<Mcfg> parse_mcfg(std::span<const uint8_t> table) {
+    constexpr size_t kEntries = kHeaderLength + 8, kEntrySize = 16;
+    HV_TRY(check_table(table, "MCFG", kEntries));
+    if ((table.size() - kEntries) % kEntrySize != 0)
+        return Status::InvalidArgument;
+    Mcfg out;
+    for (size_t at = kEntries; at < table.size(); at += kEntrySize) {
+        const EcamWindow w{load_u64(table, at), load_u16(table, at + 8), table[at + 10], table[at + 11]};
+        if (w.end_bus < w.start_bus)
+            return Status::InvalidArgument;
+        if (out.count == kMaxEcamWindows)
+            return Status::Range;
+        out.windows[out.count++] = w;
+    }
+    return out;
+}
+
 }  // namespace hv::acpi

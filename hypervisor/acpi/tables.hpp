@@ -116,6 +116,22 @@ struct Fadt {
 // the caller gets). reset_supported needs both the RESET_REG_SUP flag and a reset register.
 [[nodiscard]] Result<Fadt> parse_fadt(std::span<const uint8_t> table);
 
+// MCFG (PCI Firmware 3.2, 4.1.2): enhanced configuration (ECAM) windows.
+struct EcamWindow {
+    uint64_t base;  // physical address of bus 0 of the window's segment
+    uint16_t segment;
+    uint8_t start_bus;
+    uint8_t end_bus;
+};
+inline constexpr size_t kMaxEcamWindows = 8;
+struct Mcfg {
+    std::array<EcamWindow, kMaxEcamWindows> windows{};
+    size_t count = 0;
+};
+// Header, 8 reserved bytes, then 16-byte entries. A trailing partial entry or an entry
+// with end_bus < start_bus -> InvalidArgument; more windows than the array -> Range.
+[[nodiscard]] Result<Mcfg> parse_mcfg(std::span<const uint8_t> table);
+
 // True when the bytes sum to zero modulo 256.
 bool checksum_ok(std::span<const uint8_t> bytes);
 

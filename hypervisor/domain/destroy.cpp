@@ -23,6 +23,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "domain/domain.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/irq_glue.hpp"
 #include "domain/grant_glue.hpp"
 #include "domain/page_types_glue.hpp"
 #include "domain/scheduler.hpp"
@@ -133,6 +134,7 @@ void detail::domain_teardown(Domain& d) {
     stop_vcpus(d);
     quiesce();
     events_detach(d);
+    irq_domain_destroyed(d);
     grant_domain_destroy(d);
     drop_vcpu_references(d);
     const FrameCounts counts = release_frames(d);

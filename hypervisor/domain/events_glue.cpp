@@ -4,6 +4,7 @@
 
 #include "arch/x86_64/layout.hpp"
 #include "domain/domain.hpp"
+#include "domain/irq_glue.hpp"
 #include "domain/page_types_glue.hpp"
 #include "domain/scheduler.hpp"
 #include "evtchn/event_channels.hpp"
@@ -73,7 +74,6 @@ public:
 
 Notifier notifier;
 PageAllocator page_allocator;
-evtchn::UnmappedPirqHook no_pirqs{256};
 alignas(evtchn::EventSystem) unsigned char system_storage[sizeof(evtchn::EventSystem)];
 evtchn::EventSystem* event_system = nullptr;
 
@@ -82,7 +82,7 @@ evtchn::EventDomain& of(Domain& d) { return d.events->events; }
 }  // namespace
 
 void events_init() {
-    event_system = new (system_storage) evtchn::EventSystem(notifier, page_allocator, no_pirqs);
+    event_system = new (system_storage) evtchn::EventSystem(notifier, page_allocator, irq_pirq_hook());
     event_system->set_hardware_domain(0);
 }
 
@@ -108,6 +108,11 @@ void send_global_virq(uint32_t virq) { evtchn::send_global_virq(*event_system, v
 void raise_virq(Vcpu& v, uint32_t virq) {
     if (v.domain().events != nullptr)
         evtchn::raise_virq(of(v.domain()), virq, v.id());
+}
+
+void events_raise_pirq(Domain& d, uint32_t port) {
+    if (d.events != nullptr)
+        evtchn::raise_pirq(of(d), port);
 }
 
 Result<bool> events_any_pending(Domain& d, std::span<const uint32_t> ports) { return evtchn::any_pending(of(d), ports); }

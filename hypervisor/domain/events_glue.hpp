@@ -20,6 +20,8 @@ void events_detach(Domain& d);
 // A global VIRQ (e.g. VIRQ_DOM_EXC) to whichever domain handles it (dom0 by default).
 void send_global_virq(uint32_t virq);
 void raise_virq(Vcpu& v, uint32_t virq);
+// A physical IRQ bound to `port` fired (domain/irq_glue, at a safe point).
+void events_raise_pirq(Domain& d, uint32_t port);
 [[nodiscard]] Result<bool> events_any_pending(Domain& d, std::span<const uint32_t> ports);
 // SCHEDOP_poll: the vCPU is already marked blocked; true if it must wake at once.
 [[nodiscard]] Result<bool> events_poll(Vcpu& v, std::span<const uint32_t> ports);

@@ -5,6 +5,8 @@
 #include "acpi/tables.hpp"
 #include "arch/x86_64/apic.hpp"
 #include "arch/x86_64/ioapic.hpp"
+#include "domain/irq_glue.hpp"
+#include "domain/msix.hpp"
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/descriptors.hpp"
 #include "arch/x86_64/layout.hpp"
@@ -156,6 +158,20 @@ void discover_cpus() {
     }
 }
 
+// ECAM windows for the hypervisor's own PCI config reads (MSI-X set-up for dom0).
+void discover_pci() {
+    const std::span<const uint8_t> table = find_acpi_table("MCFG");
+    auto parsed = table.empty() ? Result<acpi::Mcfg>(Status::NotFound) : acpi::parse_mcfg(table);
+    if (!parsed.ok()) {
+        LOG_INFO("acpi: no usable MCFG (%s): no MSI-X for dom0's devices", status_name(parsed.status()));
+        return;
+    }
+    pci_ecam_init(*parsed);
+    for (size_t i = 0; i < parsed->count; ++i)
+        LOG_INFO("acpi: ECAM segment %u buses %u-%u at %#llx", parsed->windows[i].segment, parsed->windows[i].start_bus,
+                 parsed->windows[i].end_bus, static_cast<unsigned long long>(parsed->windows[i].base));
+}
+
 }  // namespace
 
 const mb2::BootInfo& boot_info() { return hv::boot_info_storage; }
@@ -215,6 +231,8 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
     else
         LOG_INFO("time: local APIC timer one-shot at %llu kHz", static_cast<unsigned long long>(arch::lapic_timer_frequency() / 1000));
     timer_init_this_cpu();
+    discover_pci();
+    irq_init(madt);
     arch::irq_enable();
     smp_boot_aps(madt, static_cast<unsigned>(options.maxcpus));
     memory_print_stats();

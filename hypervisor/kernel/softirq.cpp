@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/cpu.hpp"
 #include "domain/events_glue.hpp"
+#include "domain/irq_glue.hpp"
 #include "kernel/percpu.hpp"
 
 namespace hv {
@@ -62,6 +63,7 @@ void softirq_run() {
         else
             send_global_virq(p.virq);
     }
+    irq_deliver_pending();  // device interrupts for dom0 (their own queue)
 }
 
 }  // namespace hv
