@@ -29,7 +29,7 @@ iso: build
 # shell. Ctrl-A three times (six presses: QEMU's mon:stdio takes Ctrl-A as its escape, so
 # Ctrl-A Ctrl-A sends one) switches input to the hypervisor's debug keys ('h' lists them)
 # and back; `poweroff -f` ends QEMU; Ctrl-A X quits QEMU. RUN_SMP: QEMU CPUs = dom0 vCPUs.
-RUN_SMP ?= 1
+RUN_SMP ?= 2
 run: build
 	@echo "== booting our hypervisor + Debian's kernel as dom0 in QEMU (q35, Haswell-noTSX, $(RUN_SMP) CPUs)"
 	@SMP=$(RUN_SMP) sh tests/dom0/run_interactive.sh ours $(BUILD)
