@@ -47,14 +47,20 @@ void pv_time_update(Vcpu& v) {
     }
 }
 
+void pv_settime(uint64_t wall_ns, uint64_t system_ns) {
+    __atomic_store_n(&boot_wallclock_ns, wall_ns - system_ns, __ATOMIC_RELAXED);
+    domain_for_each([](Domain& d) { pv_wallclock_update(d); });
+}
+
 void pv_wallclock_update(Domain& d) {
     xen::SharedInfo* s = d.shared_info();
     __atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    const uint64_t seconds = boot_wallclock_ns / 1000000000ull;
+    const uint64_t base = __atomic_load_n(&boot_wallclock_ns, __ATOMIC_RELAXED);
+    const uint64_t seconds = base / 1000000000ull;
     s->wc_sec = static_cast<uint32_t>(seconds);
     s->wc_sec_hi = static_cast<uint32_t>(seconds >> 32);
-    s->wc_nsec = static_cast<uint32_t>(boot_wallclock_ns % 1000000000ull);
+    s->wc_nsec = static_cast<uint32_t>(base % 1000000000ull);
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     __atomic_store_n(&s->wc_version, s->wc_version + 1, __ATOMIC_RELEASE);
 }

@@ -34,6 +34,50 @@ GUEST_TEST(platform_op_get_cpuinfo) {
     GUEST_NOTE("cpu5 rc=%lld flags=%#x", static_cast<long long>(rc), op.u.pcpu_info.flags);
 }
 
+namespace {
+xen::PlatformOp firmware_query(xen::FirmwareInfoType type, uint32_t index) {
+    xen::PlatformOp op{};
+    op.cmd = xen::raw(xen::PlatformCmd::firmware_info);
+    op.interface_version = xen::platform_interface_version;
+    op.u.firmware_info.type = xen::raw(type);
+    op.u.firmware_info.index = index;
+    return op;
+}
+}  // namespace
+
+GUEST_TEST(platform_op_firmware_info) {
+    // What a BIOS boot under GRUB gives: the keyboard flags, no disk entries that far, no
+    // EFI; a bad index -ESRCH, an unknown type -EINVAL.
+    xen::PlatformOp op = firmware_query(xen::FirmwareInfoType::kbd_shift_flags, 0);
+    EXPECT_EQ(platform(&op), 0);
+    GUEST_NOTE("kbd_shift_flags=%#x", op.u.firmware_info.u.kbd_shift_flags);
+    op = firmware_query(xen::FirmwareInfoType::kbd_shift_flags, 1);
+    EXPECT_ERRNO(platform(&op), esrch);
+    op = firmware_query(xen::FirmwareInfoType::disk_info, 200);
+    EXPECT_ERRNO(platform(&op), esrch);
+    op = firmware_query(xen::FirmwareInfoType::disk_mbr_signature, 200);
+    EXPECT_ERRNO(platform(&op), esrch);
+    op = firmware_query(xen::FirmwareInfoType::efi_info, 0);
+    EXPECT_ERRNO(platform(&op), enosys);
+    op = firmware_query(static_cast<xen::FirmwareInfoType>(77), 0);
+    EXPECT_ERRNO(platform(&op), einval);
+}
+
+GUEST_TEST(platform_op_settime_moves_the_wallclock) {
+    // The wall clock was 2,000,000,000 s at system time 0: shared_info says so afterwards.
+    xen::PlatformOp op{};
+    op.cmd = xen::raw(xen::PlatformCmd::settime64);
+    op.interface_version = xen::platform_interface_version;
+    op.u.settime64 = {2000000000ull, 250, 1, 0};
+    EXPECT_ERRNO(platform(&op), einval);  // mbz must be zero
+    op.u.settime64 = {2000000000ull, 250, 0, 0};
+    ASSERT_EQ(platform(&op), 0);
+    const xen::SharedInfo* s = shared_info();
+    EXPECT_EQ(s->wc_sec | (uint64_t{s->wc_sec_hi} << 32), 2000000000ull);
+    EXPECT_EQ(s->wc_nsec, 250u);
+    EXPECT_EQ(s->wc_version & 1, 0u);
+}
+
 GUEST_TEST(platform_op_unknown_cmd) {
     xen::PlatformOp op{};
     op.cmd = 99;
