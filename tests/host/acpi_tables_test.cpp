@@ -1,5 +1,6 @@
 // Host tests for ACPI table discovery and the MADT/FADT decoders (acpi/tables.hpp).
 #include "acpi/tables.hpp"
+#include "acpi_test_support.hpp"
 
 #include <gtest/gtest.h>
 
@@ -13,53 +14,7 @@
 namespace hv::acpi {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void put8(Bytes& b, uint8_t v) { b.push_back(v); }
-void put16(Bytes& b, uint16_t v) {
-    b.push_back(static_cast<uint8_t>(v));
-    b.push_back(static_cast<uint8_t>(v >> 8));
-}
-void put32(Bytes& b, uint32_t v) {
-    put16(b, static_cast<uint16_t>(v));
-    put16(b, static_cast<uint16_t>(v >> 16));
-}
-void put64(Bytes& b, uint64_t v) {
-    put32(b, static_cast<uint32_t>(v));
-    put32(b, static_cast<uint32_t>(v >> 32));
-}
-void put_str(Bytes& b, const char* s, size_t n) {
-    for (size_t i = 0; i < n; ++i)
-        b.push_back(static_cast<uint8_t>(s[i]));
-}
-void patch32(Bytes& b, size_t at, uint32_t v) {
-    for (int i = 0; i < 4; ++i)
-        b[at + i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void fix_checksum(Bytes& b, size_t checksum_at, size_t length) {
-    b[checksum_at] = 0;
-    uint8_t sum = 0;
-    for (size_t i = 0; i < length; ++i)
-        sum = static_cast<uint8_t>(sum + b[i]);
-    b[checksum_at] = static_cast<uint8_t>(-sum);
-}
-
-// A system description table: 36-byte header (QEMU's OEM fields) + body, checksummed.
-Bytes sdt(const char* signature, uint8_t revision, const Bytes& body) {
-    Bytes t;
-    put_str(t, signature, 4);
-    put32(t, static_cast<uint32_t>(36 + body.size()));
-    put8(t, revision);
-    put8(t, 0);
-    put_str(t, "BOCHS ", 6);
-    put_str(t, "BXPC    ", 8);
-    put32(t, 1);
-    put_str(t, "BXPC", 4);
-    put32(t, 1);
-    t.insert(t.end(), body.begin(), body.end());
-    fix_checksum(t, 9, t.size());
-    return t;
-}
+using namespace testing;
 
 Bytes rsdp(uint8_t revision, uint32_t rsdt, uint64_t xsdt) {
     Bytes r;
@@ -214,7 +169,6 @@ private:
     std::map<uint64_t, Bytes> regions_;
 };
 
-std::span<const uint8_t> span_of(const Bytes& b) { return {b.data(), b.size()}; }
 
 constexpr uint64_t kRsdt = 0x3ffe2000, kXsdt = 0x3ffe2100, kMadt = 0x3ffe3000, kFadt = 0x3ffe4000,
                    kHpet = 0x3ffe5000, kHighMadt = 0x100000000ull;
@@ -786,50 +740,6 @@ TEST(AcpiTables, SeedCorpusIsUpToDate) {
             EXPECT_EQ(on_disk, bytes) << path << " is out of date: regenerate with HV_WRITE_CORPUS";
         }
     }
-}
-
-}  // namespace
-}  // namespace hv::acpi
-
-namespace hv::acpi {
-namespace {
-
-Bytes mcfg_body(std::initializer_list<EcamWindow> windows) {
-    Bytes body(8, 0);  // reserved
-    for (const EcamWindow& w : windows) {
-        put64(body, w.base);
-        put16(body, w.segment);
-        put8(body, w.start_bus);
-        put8(body, w.end_bus);
-        put32(body, 0);
-    }
-    return body;
-}
-
-TEST(AcpiMcfg, QemuQ35Window) {
-    const Bytes t = sdt("MCFG", 1, mcfg_body({{0xb0000000, 0, 0, 255}}));
-    auto r = parse_mcfg(span_of(t));
-    ASSERT_TRUE(r.ok());
-    ASSERT_EQ(r->count, 1u);
-    EXPECT_EQ(r->windows[0].base, 0xb0000000u);
-    EXPECT_EQ(r->windows[0].segment, 0);
-    EXPECT_EQ(r->windows[0].start_bus, 0);
-    EXPECT_EQ(r->windows[0].end_bus, 255);
-}
-
-TEST(AcpiMcfg, Rejects) {
-    Bytes partial = mcfg_body({{0xb0000000, 0, 0, 255}});
-    partial.pop_back();
-    EXPECT_EQ(parse_mcfg(span_of(sdt("MCFG", 1, partial))).status(), Status::InvalidArgument);
-    EXPECT_EQ(parse_mcfg(span_of(sdt("MCFG", 1, mcfg_body({{0xb0000000, 0, 9, 8}})))).status(),
-              Status::InvalidArgument);
-    EXPECT_EQ(parse_mcfg(span_of(sdt("APIC", 1, mcfg_body({})))).status(), Status::InvalidArgument);
-    Bytes many(8, 0);
-    for (int i = 0; i < 9; ++i) {
-        const Bytes one = mcfg_body({{0xb0000000u + i * 0x10000000u, static_cast<uint16_t>(i), 0, 255}});
-        many.insert(many.end(), one.begin() + 8, one.end());
-    }
-    EXPECT_EQ(parse_mcfg(span_of(sdt("MCFG", 1, many))).status(), Status::Range);
 }
 
 }  // namespace
