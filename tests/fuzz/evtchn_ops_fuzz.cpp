@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "evtchn/evtchn_op.hpp"
+#include "tests/fuzz/fuzz_stream.hpp"
 #include "tests/host/evtchn_fakes.hpp"
 
 namespace hv::evtchn {
@@ -17,25 +18,10 @@ namespace {
 using testing::TestDomain;
 using testing::World;
 
-#define FUZZ_CHECK(cond)                                                              \
-    do {                                                                              \
-        if (!(cond)) {                                                                \
-            __builtin_printf("invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                             \
-        }                                                                             \
-    } while (0)
 
-class Input {
+class Input : public fuzz::ByteStream {
 public:
-    Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-    bool empty() const { return pos_ >= size_; }
-    uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
-    uint32_t u32() {
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v = (v << 8) | byte();
-        return v;
-    }
+    using ByteStream::ByteStream;
     // Mostly small ports (that exist), sometimes anything.
     uint32_t port() {
         uint8_t b = byte();
@@ -62,10 +48,6 @@ public:
         return b < 230 ? base + b % 4 : u32();
     }
 
-private:
-    const uint8_t* data_;
-    size_t size_;
-    size_t pos_ = 0;
 };
 
 constexpr uint32_t kPerVcpuVirqs[] = {0, 1, 7, 13};

@@ -16,6 +16,7 @@
 #include <map>
 #include <vector>
 
+#include "tests/fuzz/fuzz_stream.hpp"
 #include "tests/host/grant_fakes.hpp"
 
 namespace hv::grant {
@@ -26,13 +27,6 @@ namespace gtf = xen::gtf;
 namespace gntmap = xen::gntmap;
 namespace gntcopy = xen::gntcopy;
 
-#define FUZZ_CHECK(cond)                                                                   \
-    do {                                                                                   \
-        if (!(cond)) {                                                                     \
-            __builtin_printf("invariant failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-            std::abort();                                                                  \
-        }                                                                                  \
-    } while (0)
 
 constexpr DomainId kDomains = 3;  // 0 (control), 1, 2 (small limits, may be destroyed)
 constexpr Frame kFramesPerDomain = 6;
@@ -40,17 +34,9 @@ constexpr Frame kL1Frame = 0x900;  // each mapper's L1 for contains_pte: kL1Fram
 
 Frame frame_of(DomainId d, unsigned i) { return 0x100 * (d + 1) + i; }
 
-class Input {
+class Input : public fuzz::ByteStream {
 public:
-    Input(const uint8_t* data, size_t size) : data_(data), size_(size) {}
-    bool empty() const { return pos_ >= size_; }
-    uint8_t byte() { return pos_ < size_ ? data_[pos_++] : 0; }
-    uint32_t u32() {
-        uint32_t v = 0;
-        for (int i = 0; i < 4; ++i)
-            v = (v << 8) | byte();
-        return v;
-    }
+    using ByteStream::ByteStream;
     DomainId domain() { return byte() % kDomains; }
     // Mostly existing domains, sometimes DOMID_SELF or nobody.
     DomainId domid() {
@@ -95,10 +81,6 @@ public:
         return b < 240 ? kFlags[b % 6] : static_cast<uint16_t>(u32());
     }
 
-private:
-    const uint8_t* data_;
-    size_t size_;
-    size_t pos_ = 0;
 };
 
 // GRANT_FUZZ_TRACE=1 prints every operation and its status (for reading seeds and crashes).
