@@ -16,6 +16,7 @@
 #include "irq/pirq_table.hpp"
 #include "kernel/log.hpp"
 #include "kernel/percpu.hpp"
+#include "kernel/softirq.hpp"
 #include "lib/spinlock.hpp"
 
 namespace hv {
@@ -139,16 +140,20 @@ void on_msi_vector(arch::CpuRegs& regs) {
     on_line(PirqTable::kMsiLineBase + (regs.entry_vector - kMsiVectorBase));
 }
 
+// Raising event channels takes event locks, which an interrupt handler may not: the
+// handler marks the line pending in the table and queues one deferred delivery (softirq)
+// that raises every pending line's port. `delivery_queued` keeps it to one queued call.
+std::atomic<bool> delivery_queued{false};
+void deliver_pending(uint64_t);
+
 void on_line(uint32_t gsi) {
     bool deliver = false;
     {
         LockGuard guard(lock);  // interrupts are off in a handler
         deliver = table != nullptr && table->on_interrupt(gsi);
     }
-    if (deliver) {
-        this_cpu().softirq_pending = true;
-        this_cpu().need_resched = true;  // make the exit path run soon
-    }
+    if (deliver && !delivery_queued.exchange(true) && !softirq_call(deliver_pending, 0))
+        delivery_queued.store(false);  // queue full: the next interrupt queues it again
 }
 
 irq::Polarity polarity_of(uint16_t flags, irq::Polarity isa_default) {
@@ -218,7 +223,9 @@ void irq_init(const acpi::MadtInfo& madt) {
 
 evtchn::PirqHook& irq_pirq_hook() { return hook; }
 
-void irq_deliver_pending() {
+namespace {
+void deliver_pending(uint64_t) {
+    delivery_queued.store(false);  // before taking: a later interrupt queues a new call
     if (table == nullptr)
         return;
     uint32_t ports[PirqTable::kLines];
@@ -236,6 +243,7 @@ void irq_deliver_pending() {
     for (size_t i = 0; i < n; ++i)
         events_raise_pirq(*owner, ports[i]);
 }
+}  // namespace
 
 Result<uint32_t> irq_map_gsi(Domain& caller, uint32_t gsi, int32_t pirq) {
     if (caller.id() != kOwner || !caller.privileged())

@@ -30,8 +30,6 @@ void irq_init(const acpi::MadtInfo& madt);
 // The PirqHook the event-channel core is built with (valid before irq_init: it then
 // answers as an IRQ layer with nothing mapped).
 evtchn::PirqHook& irq_pirq_hook();
-// From softirq_run: raise the ports of interrupts that arrived since the last call.
-void irq_deliver_pending();
 // Domain destruction: drops the EOI bitmap page reference.
 void irq_domain_destroyed(Domain& d);
 

@@ -31,7 +31,7 @@ void key_to_hypervisor(uint64_t key) { debug_key(static_cast<char>(key)); }
 // One typed byte, to whoever has the input now. Returns whether dom0 got it.
 bool deliver(char c) {
     if (to_hypervisor) {
-        softirq_call(key_to_hypervisor, static_cast<uint8_t>(c));
+        (void)softirq_call(key_to_hypervisor, static_cast<uint8_t>(c));
         return false;
     }
     console_input_push(c);
@@ -46,7 +46,7 @@ void poll(Timer& t) {
             if (++switch_presses == kSwitchPresses) {
                 switch_presses = 0;
                 to_hypervisor = !to_hypervisor;
-                softirq_call(announce, to_hypervisor);
+                (void)softirq_call(announce, to_hypervisor);
             }
             continue;
         }

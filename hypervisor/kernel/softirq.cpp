@@ -2,7 +2,6 @@
 
 #include "arch/x86_64/cpu.hpp"
 #include "domain/events_glue.hpp"
-#include "domain/irq_glue.hpp"
 #include "kernel/percpu.hpp"
 
 namespace hv {
@@ -26,24 +25,26 @@ struct Queue {
 };
 Queue queues[kMaxCpus];
 
-void enqueue(const Pending& p) {
+bool enqueue(const Pending& p) {
     arch::IrqSave irq;
     Queue& q = queues[this_cpu().id];
     if (p.fn == nullptr)
         for (unsigned i = 0; i < q.count; ++i)
             if (q.slots[i].fn == nullptr && q.slots[i].vcpu == p.vcpu && q.slots[i].virq == p.virq)
-                return;
-    if (q.count < kSlots)
-        q.slots[q.count++] = p;
+                return true;
+    if (q.count == kSlots)
+        return false;
+    q.slots[q.count++] = p;
     this_cpu().softirq_pending = true;
     this_cpu().need_resched = true;  // make the exit path run soon
+    return true;
 }
 
 }  // namespace
 
-void softirq_raise_virq(Vcpu& v, uint32_t virq) { enqueue({&v, virq, nullptr, 0}); }
-void softirq_raise_global_virq(uint32_t virq) { enqueue({nullptr, virq, nullptr, 0}); }
-void softirq_call(void (*fn)(uint64_t), uint64_t arg) { enqueue({nullptr, 0, fn, arg}); }
+void softirq_raise_virq(Vcpu& v, uint32_t virq) { (void)enqueue({&v, virq, nullptr, 0}); }
+void softirq_raise_global_virq(uint32_t virq) { (void)enqueue({nullptr, virq, nullptr, 0}); }
+bool softirq_call(void (*fn)(uint64_t), uint64_t arg) { return enqueue({nullptr, 0, fn, arg}); }
 
 void softirq_run() {
     Queue& q = queues[this_cpu().id];
@@ -63,7 +64,6 @@ void softirq_run() {
         else
             send_global_virq(p.virq);
     }
-    irq_deliver_pending();  // device interrupts for dom0 (their own queue)
 }
 
 }  // namespace hv

@@ -14,8 +14,9 @@ class Vcpu;
 void softirq_raise_virq(Vcpu& v, uint32_t virq);
 // The same for a global VIRQ (VIRQ_CONSOLE, ...): goes to whichever domain handles it.
 void softirq_raise_global_virq(uint32_t virq);
-// Runs fn(arg) at the next safe point of this CPU (no lock held, interrupts off).
-void softirq_call(void (*fn)(uint64_t), uint64_t arg);
+// Runs fn(arg) at the next safe point of this CPU (no lock held, interrupts off). False
+// when the queue is full and the call was not queued.
+bool softirq_call(void (*fn)(uint64_t), uint64_t arg);
 // Drains this CPU's queue (interrupts disabled); PerCpu::softirq_pending says whether
 // there is anything to drain.
 void softirq_run();
