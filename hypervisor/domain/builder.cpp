@@ -194,9 +194,10 @@ void write_p2m(Build& b) {
     }
     // With it, in its own frames (PFNs from first_p2m_pfn), mapped by map_init_p2m; the
     // rest of the last frame says "no frame" (dom0's frames are not zeroed).
-    for (uint64_t pfn = 0; pfn < b.layout.p2m_pages * 512; ++pfn) {
-        auto* page = static_cast<uint64_t*>(b.frame(b.layout.p2m_first_pfn + pfn / 512));
-        page[pfn % 512] = pfn < b.nr_pages ? b.p2m[pfn] : ~uint64_t{0};
+    for (uint64_t page = 0; page < b.layout.p2m_pages; ++page) {
+        auto* entries = static_cast<uint64_t*>(b.frame(b.layout.p2m_first_pfn + page));
+        for (uint64_t i = 0, pfn = page * 512; i < 512; ++i, ++pfn)
+            entries[i] = pfn < b.nr_pages ? b.p2m[pfn] : ~uint64_t{0};
     }
 }
 

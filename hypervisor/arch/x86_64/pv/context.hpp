@@ -8,7 +8,7 @@
 #include "domain/scheduler.hpp"
 #include "kernel/percpu.hpp"
 #include "kernel/quiesce.hpp"
-#include "pv/bounce_frame.hpp"
+#include "arch/x86_64/pv/upcall.hpp"
 
 namespace hv {
 
@@ -61,12 +61,7 @@ inline bool hv::exit_work_needed(const PerCpu& cpu) {
     const Vcpu* v = cpu.current;
     if (cpu.softirq_pending || cpu.need_resched || v == nullptr || !sched_runnable(*v))
         return true;
-    if (!v->nmi_masked && v->nmi_pending.load(std::memory_order_relaxed))
-        return true;
-    const xen::VcpuInfo* info = v->vcpu_info();
-    return info != nullptr && v->pv.event_callback != 0 &&
-           pv::event_upcall_due(__atomic_load_n(&info->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
-                                __atomic_load_n(&info->evtchn_upcall_mask, __ATOMIC_ACQUIRE));
+    return nmi_due(*v) || upcall_due(*v);
 }
 
 // Abandons the current stack and runs the exit work, then the guest (pv_entry.S).

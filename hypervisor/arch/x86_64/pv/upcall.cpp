@@ -64,19 +64,14 @@ void bounce_exception(Vcpu& v, arch::CpuRegs& frame, uint8_t vector, uint32_t er
 bool deliver_pending_upcall(Vcpu& v) {
     // A virtual NMI first (through trap-table vector 2, as Xen delivers it), one at a
     // time: the next waits for the handler's iret.
-    if (!v.nmi_masked && v.nmi_pending.load() && v.pv.trap_table[2].address != 0) {
+    if (nmi_due(v) && v.pv.trap_table[2].address != 0) {
         v.nmi_pending.store(false);
         v.nmi_masked = true;
         bounce_exception(v, cpu_info()->guest_regs, 2, 0);
         if (v.domain().shut_down.load())
             return false;
     }
-    xen::VcpuInfo* info = v.vcpu_info();
-    if (info == nullptr || v.pv.event_callback == 0)
-        return true;
-    const uint8_t pending = __atomic_load_n(&info->evtchn_upcall_pending, __ATOMIC_ACQUIRE);
-    const uint8_t mask = __atomic_load_n(&info->evtchn_upcall_mask, __ATOMIC_ACQUIRE);
-    if (!pv::event_upcall_due(pending, mask))
+    if (!upcall_due(v))
         return true;
     arch::CpuRegs& frame = cpu_info()->guest_regs;
     auto b = pv::build_event_bounce(frame, v.pv.event_callback, guest_mode_of(v));

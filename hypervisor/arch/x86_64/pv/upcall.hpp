@@ -14,7 +14,13 @@ namespace hv {
 class Vcpu;
 class Domain;
 
-// Delivers the event upcall if one is due. False if delivery crashed the domain.
+// Whether a virtual NMI / an event upcall is waiting to be delivered to `v` (the exit
+// path's fast check and deliver_pending_upcall use the same two rules).
+inline bool nmi_due(const Vcpu& v);
+inline bool upcall_due(const Vcpu& v);
+
+// Delivers a pending virtual NMI, then the event upcall if one is due. False if delivery
+// crashed the domain.
 bool deliver_pending_upcall(Vcpu& v);
 
 // Reflects exception `vector` to the guest's trap table from the interrupted `frame`
@@ -32,3 +38,17 @@ pv::GuestMode guest_mode_of(const Vcpu& v);
 void crash_domain(Vcpu& v, const arch::CpuRegs& frame, const char* why);
 
 }  // namespace hv
+
+#include "domain/vcpu.hpp"
+
+// NMIs wait for the previous handler's iret (nmi_masked).
+inline bool hv::nmi_due(const Vcpu& v) {
+    return !v.nmi_masked && v.nmi_pending.load(std::memory_order_relaxed);
+}
+
+inline bool hv::upcall_due(const Vcpu& v) {
+    const xen::VcpuInfo* info = v.vcpu_info();
+    return info != nullptr && v.pv.event_callback != 0 &&
+           pv::event_upcall_due(__atomic_load_n(&info->evtchn_upcall_pending, __ATOMIC_ACQUIRE),
+                                __atomic_load_n(&info->evtchn_upcall_mask, __ATOMIC_ACQUIRE));
+}
