@@ -32,12 +32,12 @@ void vcpu_set_singleshot(Vcpu& v, uint64_t deadline_ns) { timer_arm(v.singleshot
 // The timers sit on the queue of the CPU that armed them, which need not be this one: a vCPU
 // that moved to another CPU, or VCPUOP_set_periodic_timer on another vCPU. Stopping must
 // reach them there (timer_cancel would only look at this CPU's queue and leave them armed).
-void vcpu_stop_singleshot(Vcpu& v) { (void)timer_cancel_any(v.singleshot_timer); }
+void vcpu_stop_singleshot(Vcpu& v) { (void)timer_cancel(v.singleshot_timer); }
 
 void vcpu_set_periodic(Vcpu& v, uint64_t period_ns) {
     v.periodic_period_ns = period_ns;
     if (period_ns == 0)
-        (void)timer_cancel_any(v.periodic_timer);
+        (void)timer_cancel(v.periodic_timer);
     else
         timer_arm(v.periodic_timer, now_ns() + period_ns);
 }
@@ -48,9 +48,9 @@ void vcpu_timers_stop(Vcpu& v) {
     // Period first: a periodic callback running right now on another CPU then does not
     // re-arm after our cancel.
     __atomic_store_n(&v.periodic_period_ns, 0, __ATOMIC_SEQ_CST);
-    (void)timer_cancel_any(v.singleshot_timer);
-    (void)timer_cancel_any(v.periodic_timer);
-    (void)timer_cancel_any(v.poll_timer);
+    (void)timer_cancel(v.singleshot_timer);
+    (void)timer_cancel(v.periodic_timer);
+    (void)timer_cancel(v.poll_timer);
 }
 
 }  // namespace hv

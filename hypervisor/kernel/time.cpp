@@ -90,18 +90,15 @@ void timer_arm(Timer& t, uint64_t deadline_ns) {
     reprogram(cpu);
 }
 
-bool timer_cancel_any(Timer& t) {
-    arch::IrqSave irq;  // the queue's lock is also taken by its CPU's timer interrupt
-    TimerQueue* q = t.queue();
-    return q != nullptr && q->cancel(t);
-}
-
 bool timer_cancel(Timer& t) {
-    arch::IrqSave irq;
+    arch::IrqSave irq;  // a queue's lock is also taken by its CPU's timer interrupt
+    TimerQueue* q = t.queue();
+    if (q == nullptr || !q->cancel(t))
+        return false;
     PerCpu& cpu = this_cpu();
-    const bool was = cpu.timers.cancel(t);
-    reprogram(cpu);
-    return was;
+    if (q == &cpu.timers)
+        reprogram(cpu);  // another CPU's stale deadline only costs it one empty interrupt
+    return true;
 }
 
 }  // namespace hv

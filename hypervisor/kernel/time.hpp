@@ -26,9 +26,8 @@ void delay_us(uint64_t us);
 // Per-CPU timer interrupt setup (every CPU after its LAPIC is on).
 void timer_init_this_cpu();
 void timer_arm(Timer& t, uint64_t deadline_ns);  // on this CPU's queue
-bool timer_cancel(Timer& t);                     // only from the CPU it was armed on
-// From any CPU (e.g. destroying a domain whose vCPU timers sit on other CPUs' queues).
+// From any CPU, whichever queue holds the timer (a vCPU timer may sit on another CPU's).
 // The callback may still be running elsewhere when this returns (quiesce_wait_others).
-bool timer_cancel_any(Timer& t);
+bool timer_cancel(Timer& t);
 
 }  // namespace hv
