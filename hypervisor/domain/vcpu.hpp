@@ -93,8 +93,8 @@ public:
     std::atomic<bool> online{false};
     std::atomic<bool> nmi_pending{false};  // VCPUOP_send_nmi, delivered on the way back in
     bool nmi_masked = false;               // an NMI handler runs until its iret
-    bool initialised = false;
-    bool vcpu_info_registered = false;    // VCPUOP_register_vcpu_info done (once only)             // has a context (built, or VCPUOP_initialise)
+    bool initialised = false;             // has a context (built, or VCPUOP_initialise)
+    bool vcpu_info_registered = false;    // VCPUOP_register_vcpu_info done (once only)
     std::atomic<bool> blocked{false};     // SCHEDOP_block: waiting for an event
     std::atomic<unsigned> processor{0};   // physical CPU it last ran / will run on
     // The CPU whose hardware holds this vCPU's state, -1 when saved here. A CPU about to
