@@ -1,7 +1,5 @@
 #include "hypercall/dispatch.hpp"
 
-#include <atomic>
-
 #include "domain/domain.hpp"
 #include "hypercall/errno.hpp"
 #include "hypercall/handlers.hpp"
@@ -9,18 +7,16 @@
 #include "kernel/percpu.hpp"
 
 namespace hv {
-namespace {
 
 using xen::Hypercall;
 
-constexpr HypercallEntry entry(const char* name, HypercallHandler h) { return {name, h}; }
-
-// The ABI table. Index = Xen's hypercall number; a null handler means -ENOSYS.
-constexpr auto kTable = [] {
-    struct Table {
-        HypercallEntry e[kHypercallCount];
-    } t{};
-    auto set = [&](Hypercall nr, const char* name, HypercallHandler h) { t.e[xen::raw(nr)] = entry(name, h); };
+// The ABI table (STYLE.md rule 3).
+constexpr HypercallTable kHypercallTable = [] {
+    HypercallTable t{};
+    auto set = [&](Hypercall nr, const char* name, HypercallHandler h) {
+        t.handler[xen::raw(nr)] = h;
+        t.name[xen::raw(nr)] = name;
+    };
     set(Hypercall::set_trap_table, "set_trap_table", hc_set_trap_table);
     set(Hypercall::mmu_update, "mmu_update", hc_mmu_update);
     set(Hypercall::set_gdt, "set_gdt", hc_set_gdt);
@@ -53,10 +49,6 @@ constexpr auto kTable = [] {
     return t;
 }();
 
-std::atomic<uint64_t> counts[kHypercallCount];
-
-}  // namespace
-
 Domain& HypercallContext::domain() const { return vcpu_.domain(); }
 
 bool HypercallContext::should_preempt() const {
@@ -66,37 +58,27 @@ bool HypercallContext::should_preempt() const {
 }
 
 const char* hypercall_name(uint64_t nr) {
-    return nr < kHypercallCount && kTable.e[nr].name ? kTable.e[nr].name : "unknown";
+    return nr < kHypercallCount && kHypercallTable.name[nr] ? kHypercallTable.name[nr] : "unknown";
 }
-
-uint64_t hypercall_count(uint64_t nr) { return nr < kHypercallCount ? counts[nr].load() : 0; }
 
 int64_t hypercall_dispatch(HypercallContext& ctx, uint64_t nr, const HypercallArgs& args) {
-    if (nr >= kHypercallCount || kTable.e[nr].handler == nullptr)
+    if (nr >= kHypercallCount || kHypercallTable.handler[nr] == nullptr)
         return to_guest_errno(Status::NotSupported);
-    counts[nr].fetch_add(1, std::memory_order_relaxed);
-    return kTable.e[nr].handler(ctx, args);
+    return kHypercallTable.handler[nr](ctx, args);
 }
 
-void pv_hypercall(Vcpu& vcpu, arch::CpuRegs& frame) {
-    // Linux passes a 32-bit hypercall number in eax; the upper half is ignored (spec §3.1).
-    const uint64_t nr = static_cast<uint32_t>(frame.rax);
-    const HypercallArgs args{{frame.rdi, frame.rsi, frame.rdx, frame.r10, frame.r8, frame.r9}};
-    HypercallContext ctx(vcpu, frame, false);
-    const int64_t result = hypercall_dispatch(ctx, nr, args);
-    if (result == kNoReturnValue)
-        return;
-    if (result == kContinuation) {
-        const HypercallArgs& next = ctx.continuation();
-        frame.rdi = next.a[0];
-        frame.rsi = next.a[1];
-        frame.rdx = next.a[2];
-        frame.r10 = next.a[3];
-        frame.r8 = next.a[4];
-        frame.rip -= 2;  // re-execute the `syscall` (0f 05)
-        return;
-    }
-    frame.rax = static_cast<uint64_t>(result);
+int64_t hypercall_not_supported() { return to_guest_errno(Status::NotSupported); }
+
+void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx, int64_t result) {
+    if (result != kContinuation)
+        return;  // kNoReturnValue: the handler rewrote the frame
+    const HypercallArgs& next = ctx.continuation();
+    frame.rdi = next.a[0];
+    frame.rsi = next.a[1];
+    frame.rdx = next.a[2];
+    frame.r10 = next.a[3];
+    frame.r8 = next.a[4];
+    frame.rip -= 2;  // re-execute the `syscall` (0f 05)
 }
 
 }  // namespace hv

@@ -62,22 +62,43 @@ private:
 
 using HypercallHandler = int64_t (*)(HypercallContext& ctx, const HypercallArgs& args);
 
-struct HypercallEntry {
-    const char* name;
-    HypercallHandler handler;
-};
-
 inline constexpr unsigned kHypercallCount = 64;
+
+// Index = hypercall number; a null handler = -ENOSYS. Handlers and names are separate
+// arrays so that the dispatch reads one word. Defined in dispatch.cpp.
+struct HypercallTable {
+    HypercallHandler handler[kHypercallCount];
+    const char* name[kHypercallCount];
+};
+extern const HypercallTable kHypercallTable;
 
 // Runs hypercall `nr`; unknown numbers -> -ENOSYS.
 int64_t hypercall_dispatch(HypercallContext& ctx, uint64_t nr, const HypercallArgs& args);
 const char* hypercall_name(uint64_t nr);
 
-// The `syscall` entry from guest kernel mode: decode RAX/RDI/RSI/RDX/R10/R8 from the
-// frame, dispatch, store RAX or create the continuation.
-void pv_hypercall(Vcpu& vcpu, arch::CpuRegs& frame);
+// The pieces of pv_hypercall kept out of line.
+int64_t hypercall_not_supported();
+void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx, int64_t result);
 
-// Per-hypercall statistics (debug console, benchmarks).
-uint64_t hypercall_count(uint64_t nr);
+// The `syscall` entry from guest kernel mode: hypercall number in RAX, `args` from
+// RDI/RSI/RDX/R10/R8/R9 (the entry passes them in registers); dispatch, store RAX or
+// create the continuation. Inline: it is the body of every hypercall. The frame's
+// callee-saved slots are not written yet (pv_entry.S).
+inline void pv_hypercall(Vcpu& vcpu, arch::CpuRegs& frame, const HypercallArgs& args) {
+    // Linux passes a 32-bit hypercall number in eax; the upper half is ignored (spec §3.1).
+    const uint32_t nr = static_cast<uint32_t>(frame.rax);
+    const HypercallHandler handler = nr < kHypercallCount ? kHypercallTable.handler[nr] : nullptr;
+    if (handler == nullptr) [[unlikely]] {
+        frame.rax = static_cast<uint64_t>(hypercall_not_supported());
+        return;
+    }
+    HypercallContext ctx(vcpu, frame, false);
+    const int64_t result = handler(ctx, args);
+    static_assert(kContinuation < kNoReturnValue && kNoReturnValue < -4096, "one compare finds both markers");
+    if (result > kNoReturnValue) [[likely]]
+        frame.rax = static_cast<uint64_t>(result);
+    else
+        hypercall_finish_special(frame, ctx, result);
+}
 
 }  // namespace hv

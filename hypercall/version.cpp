@@ -47,11 +47,13 @@ uint32_t feature_submap0(const Domain& d) {
 
 }  // namespace
 
-HV_HYPERCALL(xen_version) {
-    const uint64_t arg = args.a[1];
-    switch (static_cast<VersionOp>(args.a[0])) {
+// The subops that copy a structure out; kept apart so that XENVER_version (Linux's
+// null hypercall) does not pay for their kilobyte of stack.
+[[gnu::noinline]] static int64_t xen_version_info(HypercallContext& ctx, VersionOp op, uint64_t arg) {
+    switch (op) {
     case VersionOp::version:
-        return (kVersionMajor << 16) | kVersionMinor;
+    case VersionOp::pagesize:
+        break;  // answered by the handler
     case VersionOp::extraversion: {
         xen::Extraversion v{};
         copy_text(v.text, kExtraversion);
@@ -89,8 +91,6 @@ HV_HYPERCALL(xen_version) {
         info.submap = feature_submap0(ctx.domain());
         return write_out(arg, info);
     }
-    case VersionOp::pagesize:
-        return 4096;
     case VersionOp::guest_handle: {
         xen::DomainHandle v{};  // dom0 and boot-time domains have the nil UUID
         return write_out(arg, v);
@@ -106,6 +106,15 @@ HV_HYPERCALL(xen_version) {
         return to_guest_errno(Status::NoData);  // no build id embedded: Xen answers -ENODATA too
     }
     return to_guest_errno(Status::NotSupported);
+}
+
+HV_HYPERCALL(xen_version) {
+    const auto op = static_cast<VersionOp>(args.a[0]);
+    if (op == VersionOp::version)
+        return (kVersionMajor << 16) | kVersionMinor;
+    if (op == VersionOp::pagesize)
+        return 4096;
+    return xen_version_info(ctx, op, args.a[1]);
 }
 
 HV_HYPERCALL(vm_assist) {

@@ -34,9 +34,9 @@ struct PerCpu {
 
     Vcpu* current = nullptr;               // the vCPU whose state is loaded, nullptr = idle
     volatile bool need_resched = false;    // set by interrupts; checked on the way to a guest
+    volatile bool softirq_pending = false; // this CPU's softirq queue is not empty (kernel/softirq)
     uint64_t syscall_stub = 0;             // VA of this CPU's syscall entry stubs
     Pfn gdt_mapped[14] = {};               // guest GDT frames in this CPU's window (0 = zero page)
-    volatile bool softirq_pending = false; // this CPU's softirq queue is not empty (kernel/softirq)
     std::atomic<uint64_t> quiescent{0};    // quiescent points passed (kernel/quiesce); written by this CPU only
 };
 
@@ -47,6 +47,12 @@ struct CpuInfo {
     uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*) - sizeof(uint64_t)];
 };
 static_assert(sizeof(CpuInfo) == HV_CPU_INFO_SIZE);
+// The exit path reads both flags with one 16-bit load (exit_work_fast_check). PerCpu is
+// not standard-layout (atomics, TimerQueue), where GCC still defines offsetof.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Winvalid-offsetof"
+static_assert(offsetof(PerCpu, softirq_pending) == offsetof(PerCpu, need_resched) + 1);
+#pragma GCC diagnostic pop
 static_assert(offsetof(CpuInfo, syscall_scratch) == HV_CPU_INFO_SCRATCH);
 static_assert((HV_STACK_RSP0_OFFSET & 15) == 0);
 

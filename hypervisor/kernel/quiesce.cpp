@@ -21,6 +21,7 @@ void quiesce_wait_others() {
         PerCpu* cpu = cpu_by_id(c);
         if (c == self || cpu == nullptr || !cpu->online.load())
             continue;
+        cpu->need_resched = true;
         arch::lapic_send_ipi(cpu->apic_id, arch::kVectorWakeup);
         while (cpu->quiescent.load(std::memory_order_acquire) == seen[c])
             cpu_relax();

@@ -29,7 +29,12 @@
 
 /* CpuRegs layout (Xen's cpu_user_regs order), offsets used by entry.S. */
 #define REGS_R15 0
+#define REGS_R14 8
+#define REGS_R13 16
+#define REGS_R12 24
+#define REGS_RBP 32
 #define REGS_RBX 40
+#define REGS_R11 48
 #define REGS_RCX 88
 #define REGS_RAX 80
 #define REGS_ERROR_CODE 120

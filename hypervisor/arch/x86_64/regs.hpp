@@ -28,7 +28,12 @@ struct CpuRegs {
     uint16_t gs, pad6[3];
 };
 static_assert(sizeof(CpuRegs) == REGS_SIZE);
+static_assert(offsetof(CpuRegs, r14) == REGS_R14);
+static_assert(offsetof(CpuRegs, r13) == REGS_R13);
+static_assert(offsetof(CpuRegs, r12) == REGS_R12);
+static_assert(offsetof(CpuRegs, rbp) == REGS_RBP);
 static_assert(offsetof(CpuRegs, rbx) == REGS_RBX);
+static_assert(offsetof(CpuRegs, r11) == REGS_R11);
 static_assert(offsetof(CpuRegs, rax) == REGS_RAX);
 static_assert(offsetof(CpuRegs, rcx) == REGS_RCX);
 static_assert(offsetof(CpuRegs, error_code) == REGS_ERROR_CODE);

@@ -45,12 +45,37 @@ namespace hv {
 // reschedule, a vCPU that can no longer run, an NMI or an event upcall to deliver.
 bool exit_work_needed(const PerCpu& cpu);
 
+// The check every exit makes, cheapest first: a handful of loads and no calls.
+//
+// It does not ask whether the current vCPU can still run. Invariant: whatever stops a
+// running vCPU (block, yield, pause, shutdown, VCPUOP_down, destruction) goes through the
+// scheduler, which raises need_resched on the CPU running it (scheduler.cpp kick(); an
+// IPI when that is another CPU). hv_exit_to_guest_work then checks runnability itself.
+// Pending NMIs and upcalls are looked at before their masks: a pending-but-masked one
+// takes the slow path, which re-checks with nmi_due()/upcall_due().
+inline bool exit_work_fast_check(const PerCpu& cpu) {
+    if (__atomic_load_n(reinterpret_cast<const volatile uint16_t*>(&cpu.need_resched), __ATOMIC_RELAXED) != 0)
+        return true;  // need_resched or softirq_pending (adjacent bytes, percpu.hpp)
+    const Vcpu& v = *cpu.current;
+    if (v.nmi_pending.load(std::memory_order_relaxed))
+        return true;
+    const xen::VcpuInfo* info = v.vcpu_info();
+    if (info == nullptr)
+        return false;
+    // evtchn_upcall_pending and evtchn_upcall_mask are adjacent bytes (public ABI): one
+    // load, "pending != 0 && mask == 0" as (word - 1) < 0xff.
+    static_assert(offsetof(xen::VcpuInfo, evtchn_upcall_mask) == offsetof(xen::VcpuInfo, evtchn_upcall_pending) + 1);
+    const uint16_t word = __atomic_load_n(reinterpret_cast<const uint16_t*>(&info->evtchn_upcall_pending),
+                                          __ATOMIC_ACQUIRE);
+    return static_cast<uint16_t>(word - 1) < 0xff;
+}
+
 // The exit path as C++ callers use it: the common case (nothing to do) costs a few loads
 // and no calls; anything else goes through hv_exit_to_guest_work. Interrupts end disabled.
 inline void exit_to_guest() {
     arch::irq_disable();
     PerCpu& cpu = this_cpu();
-    if (exit_work_needed(cpu))
+    if (exit_work_fast_check(cpu))
         hv_exit_to_guest_work();
     else
         quiesce_note(cpu);

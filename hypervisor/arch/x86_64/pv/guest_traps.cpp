@@ -110,17 +110,20 @@ namespace {
 }  // namespace
 }  // namespace hv
 
-extern "C" void hv_handle_guest_syscall(hv::arch::CpuRegs* frame) {
+extern "C" bool hv_guest_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5) {
     using namespace hv;
-    Vcpu& v = *this_cpu().current;
+    CpuInfo& info = *cpu_info();
+    arch::CpuRegs& frame = info.guest_regs;
+    Vcpu& v = *info.cpu->current;
     constexpr uint32_t kSyscall64 = 0x100;
-    const bool syscall64 = frame->entry_vector == kSyscall64;
-    if (syscall64 && v.pv.kernel_mode) {
+    const bool syscall64 = frame.entry_vector == kSyscall64;
+    if (syscall64 && v.pv.kernel_mode) [[likely]] {
         // A hypercall: run with interrupts on (long batches are preemptible).
         arch::irq_enable();
-        pv_hypercall(v, *frame);
+        pv_hypercall(v, frame, HypercallArgs{{a0, a1, a2, a3, a4, a5}});
     } else {
-        bounce_user_syscall(v, *frame, syscall64);
+        bounce_user_syscall(v, frame, syscall64);
     }
-    exit_to_guest();
+    arch::irq_disable();
+    return exit_work_fast_check(this_cpu());  // no quiescent point here (kernel/quiesce.hpp)
 }

@@ -4,6 +4,8 @@
 // handler; then hv_exit_to_guest_work picks what runs next.
 #pragma once
 
+#include <cstdint>
+
 #include "arch/x86_64/regs.hpp"
 
 namespace hv {
@@ -21,4 +23,8 @@ bool emulate_page_table_write(Vcpu& v, arch::CpuRegs& frame, uint64_t fault_addr
 
 }  // namespace hv
 
-extern "C" void hv_handle_guest_syscall(hv::arch::CpuRegs* frame);
+// A `syscall` from the guest (pv_entry.S), with the guest's argument registers (rdi, rsi,
+// rdx, r10, r8, r9) as arguments; the frame is CpuInfo::guest_regs, without its
+// callee-saved registers. True if exit work is due (the caller then completes the frame
+// and runs hv_exit_to_guest_work); false: return to the guest, interrupts disabled.
+extern "C" bool hv_guest_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);

@@ -15,7 +15,15 @@
     .section .text, "ax"
 
 /* syscall from a guest, continued from the per-CPU stub, which has pushed ss, rsp,
- * rflags (r11), cs and rip (rcx) and parked the guest's rax in CpuInfo::syscall_scratch. */
+ * rflags (r11), cs and rip (rcx) and parked the guest's rax in CpuInfo::syscall_scratch.
+ *
+ * The frame is built without the callee-saved registers (rbx, rbp, r12-r15): the C++
+ * code preserves them, so they still hold the guest's values when it returns. Their
+ * slots are written only when hv_guest_syscall reports exit work (scheduling, softirqs,
+ * event delivery): invariant, everything that reads a whole frame (context switch,
+ * bounces, the debug keys) runs there, never inside a hypercall handler. The guest's
+ * argument registers are passed on in the C calling convention (r10 -> rcx). SFMASK has
+ * cleared DF, so no cld. */
     .macro SYSCALL_COMMON vector
     pushq $0
     movl $\vector, 4(%rsp)
@@ -25,11 +33,36 @@
     pushq %rcx
     movq (HV_CPU_INFO_SCRATCH - REGS_RCX)(%rsp), %rax
     pushq %rax
-    SAVE_GPRS_AFTER_RCX
-    cld
-    movq %rsp, %rdi
-    subq $8, %rsp                             /* the frame starts 8 mod 16 (asm_defs.h) */
-    call hv_handle_guest_syscall
+    pushq %r8
+    pushq %r9
+    pushq %r10
+    pushq %r11
+    subq $(REGS_R11 + 8), %rsp                /* rbx..r15 slots, and 8: the frame starts 8 mod 16 */
+    movq %r10, %rcx
+    call hv_guest_syscall
+    addq $8, %rsp
+    testb %al, %al
+    jnz 1f
+    addq $REGS_R11, %rsp
+    popq %r11
+    popq %r10
+    popq %r9
+    popq %r8
+    popq %rax
+    popq %rcx
+    popq %rdx
+    popq %rsi
+    popq %rdi
+    addq $8, %rsp
+    iretq
+1:  movq %rbx, REGS_RBX(%rsp)
+    movq %rbp, REGS_RBP(%rsp)
+    movq %r12, REGS_R12(%rsp)
+    movq %r13, REGS_R13(%rsp)
+    movq %r14, REGS_R14(%rsp)
+    movq %r15, REGS_R15(%rsp)
+    subq $8, %rsp
+    call hv_exit_to_guest_work
     addq $8, %rsp
     jmp hv_restore_guest_frame
     .endm
