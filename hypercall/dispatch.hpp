@@ -76,6 +76,10 @@ extern const HypercallTable kHypercallTable;
 int64_t hypercall_dispatch(HypercallContext& ctx, uint64_t nr, const HypercallArgs& args);
 const char* hypercall_name(uint64_t nr);
 
+// HYPERVISOR_iret (iret.cpp): pops the guest's iret_context into `frame`, or crashes the
+// domain. Reached directly from the entry (hv_guest_iret) and through the table.
+void pv_iret(Vcpu& v, arch::CpuRegs& frame);
+
 // The pieces of pv_hypercall kept out of line.
 int64_t hypercall_not_supported();
 void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx, int64_t result);

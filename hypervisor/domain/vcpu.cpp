@@ -12,7 +12,7 @@ Vcpu::Vcpu(Domain& domain, unsigned id)
     : singleshot_timer(vcpu_timer_fired, this),
       periodic_timer(vcpu_periodic_fired, this),
       poll_timer(vcpu_poll_fired, this),
-      domain_(domain),
+      domain_(&domain),
       id_(id) {
     // FPU state after FNINIT, with SSE exceptions masked (FXSAVE layout: FCW at 0, MXCSR at 24).
     pv.fpu.bytes[0] = 0x7f;

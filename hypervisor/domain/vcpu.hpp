@@ -77,7 +77,7 @@ public:
     Vcpu(const Vcpu&) = delete;
     Vcpu& operator=(const Vcpu&) = delete;
 
-    Domain& domain() const { return domain_; }
+    Domain& domain() const { return *domain_; }
     unsigned id() const { return id_; }
 
     // vcpu_info: in shared_info until the guest registers its own (VCPUOP_register_vcpu_info).
@@ -112,7 +112,8 @@ public:
     uint64_t time_area = 0;               // guest VA of a secondary vcpu_time_info, 0 = none
 
 private:
-    Domain& domain_;
+    friend struct AsmLayout;  // the offsets pv_entry.S reads (arch/x86_64/pv/asm_layout.cpp)
+    Domain* domain_;
     unsigned id_;
     xen::VcpuInfo* vcpu_info_ = nullptr;
     Pfn vcpu_info_mfn_ = 0;

@@ -44,7 +44,8 @@ struct CpuInfo {
     arch::CpuRegs guest_regs;  // PV: the guest frame every guest entry builds (TSS.rsp0 = &guest_regs.es)
     PerCpu* cpu;
     uint64_t syscall_scratch;  // the syscall stub parks the guest's %rax here (asm_defs.h)
-    uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*) - sizeof(uint64_t)];
+    uint64_t iret_scratch[2];  // pv_entry.S's direct iret keeps the guest's rdx, rsi here
+    uint8_t pad[HV_CPU_INFO_SIZE - sizeof(arch::CpuRegs) - sizeof(PerCpu*) - 3 * sizeof(uint64_t)];
 };
 static_assert(sizeof(CpuInfo) == HV_CPU_INFO_SIZE);
 // The exit path reads both flags with one 16-bit load (exit_work_fast_check). PerCpu is

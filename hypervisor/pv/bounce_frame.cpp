@@ -14,10 +14,6 @@ constexpr uint64_t kStackAlignment = 16;
 constexpr uint64_t kClearedOnDelivery =
     rflags::trap | rflags::nested_task | rflags::resume | rflags::virtual_8086 | rflags::alignment_check;
 
-bool is_canonical(uint64_t address) {
-    return static_cast<uint64_t>(static_cast<int64_t>(address << 16) >> 16) == address;
-}
-
 // See "Frame placement invariant" in the header.
 bool frame_placement_ok(uint64_t base, uint64_t size) {
     if (base < size)
@@ -145,33 +141,6 @@ Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget fai
             b->upcall_mask = 1;
     }
     return b;
-}
-
-Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, arch::CpuRegs& regs, const GuestMode& mode) {
-    if (!mode.kernel_mode)
-        return Status::InvalidArgument;
-    IretOutcome out;
-    out.enter_user_mode = (frame.cs & 3) == 3;
-    if (out.enter_user_mode && !mode.has_user_page_table)
-        return Status::NotFound;
-
-    out.iopl = mode.architectural_iopl ? static_cast<uint8_t>((frame.rflags & rflags::iopl) >> rflags::iopl_shift)
-                                       : mode.iopl;
-    regs.rax = frame.rax;
-    regs.rip = frame.rip;
-    regs.cs = static_cast<uint16_t>(frame.cs | 3);  // the guest never runs at RPL < 3
-    regs.rflags = (frame.rflags & rflags::all_defined & ~(rflags::iopl | rflags::virtual_8086)) |
-                  rflags::interrupt | rflags::fixed_one;
-    regs.rsp = frame.rsp;
-    regs.ss = static_cast<uint16_t>(frame.ss | 3);
-    out.may_use_sysret = (frame.flags & xen::vgcf::in_syscall) != 0;
-    if (!out.may_use_sysret) {
-        regs.rcx = frame.rcx;
-        regs.r11 = frame.r11;
-    }
-    out.upcall_mask = (frame.rflags & rflags::interrupt) ? 0 : 1;
-    out.deliver_general_protection = !is_canonical(frame.rip);
-    return out;
 }
 
 }  // namespace hv::pv

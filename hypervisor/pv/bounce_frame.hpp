@@ -40,6 +40,7 @@
 
 #include "arch/x86_64/regs.hpp"
 #include "hypercall/public/trap.hpp"
+#include "hypercall/public/x86_64.hpp"
 #include "lib/status.hpp"
 
 namespace hv::pv {
@@ -170,11 +171,16 @@ constexpr bool event_upcall_due(uint8_t pending, uint8_t mask) { return pending 
 [[nodiscard]] Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback,
                                                    const GuestMode& mode);
 
+// Bits 63..47 all equal (48-bit virtual addresses).
+constexpr bool is_canonical(uint64_t address) {
+    return static_cast<uint64_t>(static_cast<int64_t>(address << 16) >> 16) == address;
+}
+
 struct IretOutcome {
     bool enter_user_mode = false;  // switch to the user L4 and swap GS bases
     uint8_t upcall_mask = 0;       // !RFLAGS.IF of the frame
     uint8_t iopl = 0;              // the virtual IOPL afterwards
-    // VGCF_in_syscall: RCX/R11 were not restored and the return may use SYSRET.
+    // VGCF_in_syscall: the return is as by SYSRET (RCX = RIP, R11 = RFLAGS).
     bool may_use_sysret = false;
     // The new RIP is not canonical. Xen's IRETQ faults and the #GP is reflected: the caller
     // must commit this outcome and then deliver #GP(0) with the new regs as the interrupted frame
@@ -187,7 +193,34 @@ struct IretOutcome {
 // becomes the frame to return with (updated in place: this is every kernel return's hot path).
 // CS/SS get RPL 3, RFLAGS loses IOPL/VM and gains IF, RAX comes from the frame. NotFound:
 // returning to user mode without a user L4; InvalidArgument: called from guest user mode.
-[[nodiscard]] Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, arch::CpuRegs& regs,
-                                                    const GuestMode& mode);
+// Inline: every kernel return goes through it. Reads mode.kernel_mode, architectural_iopl,
+// iopl and has_user_page_table only.
+[[nodiscard]] inline Result<IretOutcome> decode_iret_frame(const xen::IretContext& frame, arch::CpuRegs& regs,
+                                                    const GuestMode& mode) {
+    if (!mode.kernel_mode)
+        return Status::InvalidArgument;
+    IretOutcome out;
+    out.enter_user_mode = (frame.cs & 3) == 3;
+    if (out.enter_user_mode && !mode.has_user_page_table)
+        return Status::NotFound;
+
+    out.iopl = mode.architectural_iopl ? static_cast<uint8_t>((frame.rflags & rflags::iopl) >> rflags::iopl_shift)
+                                       : mode.iopl;
+    regs.rax = frame.rax;
+    regs.rip = frame.rip;
+    regs.cs = static_cast<uint16_t>(frame.cs | 3);  // the guest never runs at RPL < 3
+    regs.rflags = (frame.rflags & rflags::all_defined & ~(rflags::iopl | rflags::virtual_8086)) |
+                  rflags::interrupt | rflags::fixed_one;
+    regs.rsp = frame.rsp;
+    regs.ss = static_cast<uint16_t>(frame.ss | 3);
+    out.may_use_sysret = (frame.flags & xen::vgcf::in_syscall) != 0;
+    // With VGCF_in_syscall Xen returns through SYSRET, which leaves RCX = RIP and
+    // R11 = RFLAGS; otherwise the frame's values.
+    regs.rcx = out.may_use_sysret ? regs.rip : frame.rcx;
+    regs.r11 = out.may_use_sysret ? regs.rflags : frame.r11;
+    out.upcall_mask = (frame.rflags & rflags::interrupt) ? 0 : 1;
+    out.deliver_general_protection = !is_canonical(frame.rip);
+    return out;
+}
 
 }  // namespace hv::pv

@@ -370,15 +370,17 @@ TEST(Iret, ToKernelFromBounceFrame) {
     EXPECT_EQ(o->regs.rcx, 0xccccu);
 }
 
-TEST(Iret, InSyscallKeepsRcxR11) {
+// Xen leaves such a return through SYSRET, which loads RCX with RIP and R11 with RFLAGS.
+TEST(Iret, InSyscallReturnsRcxR11AsSysretDoes) {
     const xen::IretContext frame{.rax = 7, .r11 = 0xdead, .rcx = 0xbeef, .flags = xen::vgcf::in_syscall,
                                  .rip = kUserRip, .cs = 0xe033, .rflags = 0x202, .rsp = kUserStack, .ss = 0xe02b};
     const arch::CpuRegs at = at_iret_hypercall(0xffffc90000013f00);
     Result<Decoded> o = decode_iret(frame, at, kernel_mode(1));
     ASSERT_TRUE(o.ok());
     EXPECT_TRUE(o->may_use_sysret);
-    EXPECT_EQ(o->regs.rcx, at.rcx);
-    EXPECT_EQ(o->regs.r11, at.r11);
+    EXPECT_EQ(o->regs.rcx, kUserRip);
+    EXPECT_EQ(o->regs.r11, 0x202u);
+    EXPECT_NE(o->regs.rcx, at.rcx);
     EXPECT_EQ(o->regs.rax, 7u);
 }
 

@@ -23,7 +23,9 @@
  * aligned: the CPU aligns RSP down to 16 before pushing an interrupt frame, and the frame
  * must land exactly in guest_regs. The initial stack pointer is CpuInfo rounded down to 16. */
 #define HV_CPU_INFO_SIZE 504
+#define HV_CPU_INFO_CPU 200
 #define HV_CPU_INFO_SCRATCH 208
+#define HV_CPU_INFO_IRET_SCRATCH 216
 #define HV_STACK_RSP0_OFFSET (HV_STACK_SIZE - HV_CPU_INFO_SIZE + REGS_ES)
 #define HV_STACK_INITIAL_RSP_OFFSET ((HV_STACK_SIZE - HV_CPU_INFO_SIZE) & ~15)
 

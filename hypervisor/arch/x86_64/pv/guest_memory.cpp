@@ -11,17 +11,15 @@ extern "C" size_t hv_copy_guest(void* dst, const void* src, size_t n);
 namespace hv {
 
 bool guest_range_ok(uint64_t address, size_t size) {
-    uint64_t last;
     if (size == 0)
         return true;
+    uint64_t last;
     if (__builtin_add_overflow(address, size - 1, &last))
         return false;
-    // Canonical: bits 63..47 all equal, for both ends (the range cannot span the hole
-    // without containing a non-canonical address, which the two checks exclude).
-    if (!layout::is_canonical(address) || !layout::is_canonical(last))
-        return false;
-    // Not inside [HYPERVISOR_VIRT_START, HYPERVISOR_VIRT_END).
-    return last < layout::kHypervisorVirtStart || address >= layout::kHypervisorVirtEnd;
+    // Guest addresses are the lower canonical half and the upper half above the
+    // hypervisor's slots: [0, 2^47) and [HYPERVISOR_VIRT_END, 2^64). A range in neither
+    // either crosses the non-canonical hole or touches [VIRT_START, VIRT_END).
+    return last < (uint64_t{1} << 47) || address >= layout::kHypervisorVirtEnd;
 }
 
 Status copy_from_guest(void* dst, uint64_t guest_src, size_t size) {

@@ -127,3 +127,9 @@ extern "C" bool hv_guest_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t
     arch::irq_disable();
     return exit_work_fast_check(this_cpu());  // no quiescent point here (kernel/quiesce.hpp)
 }
+
+extern "C" void hv_iret_fault() {
+    using namespace hv;
+    CpuInfo& info = *cpu_info();
+    crash_domain(*info.cpu->current, info.guest_regs, "iret frame unreadable");
+}

@@ -8,9 +8,15 @@
  */
 #include "arch/x86_64/asm_defs.h"
 #include "arch/x86_64/regs_asm.h"
+#include "arch/x86_64/pv/asm_layout.h"
 
 #define TRAP_SYSCALL 0x100
 #define TRAP_SYSCALL32 0x101
+#define HYPERCALL_IRET 23
+#define HV_HYPERVISOR_VIRT_END 0xffff880000000000
+#define F(slot) ((slot) - REGS_RIP)               /* frame offset relative to &frame.rip */
+#define SCRATCH_RDX F(HV_CPU_INFO_IRET_SCRATCH)
+#define SCRATCH_RSI F(HV_CPU_INFO_IRET_SCRATCH + 8)
 
     .section .text, "ax"
 
@@ -69,9 +75,162 @@
 
     .globl hv_syscall64_common, hv_syscall32_common
 hv_syscall64_common:
+    cmpl $HYPERCALL_IRET, F(HV_CPU_INFO_SCRATCH)(%rsp)
+    je iret_direct
+syscall64_full:
     SYSCALL_COMMON TRAP_SYSCALL
 hv_syscall32_common:
     SYSCALL_COMMON TRAP_SYSCALL32
+
+/* HYPERVISOR_iret from guest kernel mode back to guest kernel mode: every interrupt and
+ * exception return of a PV kernel. It is done here without building a frame.
+ *
+ * On entry %rsp = &frame.rip (the stub pushed the hardware part), the guest's rax is in
+ * CpuInfo::syscall_scratch, rcx and r11 hold what `syscall` put there (equal to the rip
+ * and rflags slots), every other register is the guest's, and interrupts are off.
+ *
+ * Phase 1 checks and writes nothing: a user-mode vCPU, architectural IOPL, no vcpu_info,
+ * a stack outside guest memory, a return to user mode (RPL 3: page tables to switch), a
+ * non-canonical rip (#GP to deliver) or a fault reading the frame all go to the C++
+ * hypercall (hv_guest_syscall -> pv_iret) with the registers as they came, which handles
+ * them or crashes the domain exactly as for any other hypercall. Faults are caught by the
+ * exception table; the hardware frame of such a fault lands just below %rsp, which is why
+ * rdx and rsi are kept in CpuInfo::iret_scratch rather than in their frame slots.
+ *
+ * Phase 2 writes the new rip, cs, rflags, rsp, ss into the frame and the upcall mask
+ * (= !RFLAGS.IF) into vcpu_info, clears nmi_masked, and loads rax, rcx, r11 (with
+ * VGCF_in_syscall rcx = rip and r11 = rflags, what Xen's SYSRET exit leaves there). A fault
+ * now can only mean that another vCPU unmapped the stack meanwhile: the domain is crashed
+ * (hv_iret_fault), as Xen crashes it for an unreadable iret frame. Then the exit check of
+ * exit_work_fast_check (context.hpp), and iretq or the exit work with a full frame. */
+
+iret_direct:
+    movq F(HV_CPU_INFO_CPU)(%rsp), %rax
+    movq PERCPU_CURRENT(%rax), %rax           /* rax = the running vCPU */
+    cmpb $0, VCPU_KERNEL_MODE(%rax)
+    je syscall64_full                         /* a user `syscall` with eax = 23: bounced */
+    movq VCPU_DOMAIN(%rax), %rcx
+    testb $VMASST_ARCHITECTURAL_IOPL_BIT, DOMAIN_VM_ASSIST(%rcx)
+    jnz iret_full_rcx
+    cmpq $0, VCPU_VCPU_INFO(%rax)
+    je iret_full_rcx
+    movq %rdx, SCRATCH_RDX(%rsp)
+    movq %rsi, SCRATCH_RSI(%rsp)
+    movq F(REGS_RSP)(%rsp), %rsi              /* rsi = the guest's iret_context */
+    /* [rsi, rsi + 72) must be guest memory: below 2^47, or from HYPERVISOR_VIRT_END up
+     * without wrapping (seam/guest_memory.hpp's rule). */
+    movabs $HV_HYPERVISOR_VIRT_END, %rcx
+    cmpq %rcx, %rsi
+    jae 1f
+    movabs $((1 << 47) - IRET_SIZE), %rcx
+    cmpq %rcx, %rsi
+    ja iret_full_saved
+    jmp 2f
+1:  cmpq $-IRET_SIZE, %rsi
+    ja iret_full_saved
+2:
+10: movq IRET_CS(%rsi), %rdx
+    leal 1(%rdx), %ecx
+    testb $3, %cl
+    jz iret_full_saved                        /* RPL 3: back to guest user mode */
+11: movq IRET_RIP(%rsi), %rcx
+    movq %rcx, %r11
+    shlq $16, %r11
+    sarq $16, %r11
+    cmpq %rcx, %r11
+    jne iret_full_saved                       /* non-canonical */
+12: cmpq $0, IRET_RAX(%rsi)                   /* both ends readable: phase 2 cannot fault */
+13: movq IRET_SS(%rsi), %r11
+
+    /* Phase 2. */
+    movq %rcx, (%rsp)
+    orl $3, %edx
+    movw %dx, F(REGS_CS)(%rsp)
+    orl $3, %r11d
+    movw %r11w, F(REGS_SS)(%rsp)
+20: movq IRET_RSP(%rsi), %rcx
+    movq %rcx, F(REGS_RSP)(%rsp)
+21: movq IRET_RFLAGS(%rsi), %rcx
+    movq VCPU_VCPU_INFO(%rax), %rdx
+    testl $RFLAGS_IF, %ecx
+    setz 1(%rdx)                              /* evtchn_upcall_mask */
+    andl $RFLAGS_IRET_KEPT, %ecx
+    orl $(RFLAGS_IF | 2), %ecx
+    movq %rcx, F(REGS_RFLAGS)(%rsp)
+    movb $0, VCPU_NMI_MASKED(%rax)
+    movq F(HV_CPU_INFO_CPU)(%rsp), %rcx
+    cmpw $0, PERCPU_NEED_RESCHED(%rcx)        /* need_resched or softirq_pending */
+    jne 5f
+    cmpb $0, VCPU_NMI_PENDING(%rax)
+    jne 5f
+    movzwl (%rdx), %ecx                       /* upcall pending and unmasked? */
+    decl %ecx
+    cmpw $0xff, %cx
+    jb 5f
+    call iret_result_registers
+    iretq
+5:  call iret_result_registers
+    pushq $0
+    movl $TRAP_SYSCALL, 4(%rsp)
+    SAVE_GPRS
+    subq $8, %rsp
+    call hv_exit_to_guest_work
+    addq $8, %rsp
+    jmp hv_restore_guest_frame
+
+/* rax, rcx, r11 from the iret_context (%rsi), then the guest's rdx and rsi back. Called
+ * with %rsp = &frame.rip - 8, so its own F() offsets are 8 further. */
+iret_result_registers:
+30: testb $VGCF_IN_SYSCALL_BYTE1, IRET_FLAGS + 1(%rsi)
+    jz 1f
+    movq 8(%rsp), %rcx                        /* the new rip */
+    movq 8 + F(REGS_RFLAGS)(%rsp), %r11       /* the new rflags */
+    jmp 2f
+1:
+31: movq IRET_RCX(%rsi), %rcx
+32: movq IRET_R11(%rsi), %r11
+2:
+33: movq IRET_RAX(%rsi), %rax
+    movq 8 + SCRATCH_RDX(%rsp), %rdx
+    movq 8 + SCRATCH_RSI(%rsp), %rsi
+    ret
+
+iret_full_saved:
+    movq SCRATCH_RDX(%rsp), %rdx
+    movq SCRATCH_RSI(%rsp), %rsi
+iret_full_rcx:
+    movq (%rsp), %rcx
+    movq F(REGS_RFLAGS)(%rsp), %r11
+    jmp syscall64_full
+
+/* A fault in phase 2 (%rsp = &frame.rip, or 8 below inside iret_result_registers). */
+iret_fault_in_call:
+    addq $8, %rsp
+iret_fault:
+    movq SCRATCH_RDX(%rsp), %rdx
+    movq SCRATCH_RSI(%rsp), %rsi
+    pushq $0
+    movl $TRAP_SYSCALL, 4(%rsp)
+    SAVE_GPRS
+    subq $8, %rsp
+    call hv_iret_fault
+    call hv_exit_to_guest_work
+    addq $8, %rsp
+    jmp hv_restore_guest_frame
+
+    .section .hv_extable, "a"
+    .balign 8
+    .quad 10b, iret_full_saved
+    .quad 11b, iret_full_saved
+    .quad 12b, iret_full_saved
+    .quad 13b, iret_full_saved
+    .quad 20b, iret_fault
+    .quad 21b, iret_fault
+    .quad 30b, iret_fault_in_call
+    .quad 31b, iret_fault_in_call
+    .quad 32b, iret_fault_in_call
+    .quad 33b, iret_fault_in_call
+    .previous
 
 /* %rsp = frame (CpuInfo::guest_regs): restore it and return to ring 3. */
     .globl hv_restore_guest_frame
