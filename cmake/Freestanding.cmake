@@ -11,6 +11,7 @@ set(HV_FREESTANDING_CXX_FLAGS
   -mno-red-zone -mgeneral-regs-only -mno-sse -mno-mmx -mno-80387
   -fpie -mcmodel=small -fvisibility=hidden -fno-omit-frame-pointer
   -include ${CMAKE_SOURCE_DIR}/cmake/hidden_visibility.h
+  -flto
 )
 set(HV_FREESTANDING_DEFINES
   HV_KERNEL=1
