@@ -51,53 +51,55 @@ struct FrameRequest {
     bool with_selectors = false;  // failsafe layout
 };
 
-Result<Bounce> create_bounce(const arch::CpuRegs& interrupted, const FrameRequest& request, const GuestMode& mode) {
+// Builds into `b` (the caller's storage: a Bounce is 150 bytes and every guest exception
+// builds one, so it is neither returned by value nor zeroed).
+Status create_bounce(const arch::CpuRegs& interrupted, const FrameRequest& request, const GuestMode& mode, Bounce& b) {
     if (request.target.address == 0 || !is_canonical(request.target.address))
         return Status::NotFound;
 
     const uint8_t saved_mask = mode.upcall_mask;
-    Bounce b;
-    GuestStackFrame& f = b.frame;
-    auto push = [&f](uint64_t word) { f.words[f.count++] = word; };
-    push(interrupted.rcx);
-    push(interrupted.r11);
+    uint64_t* const words = b.frame.words.data();
+    unsigned n = 0;
+    words[n++] = interrupted.rcx;
+    words[n++] = interrupted.r11;
     if (request.has_error_code)
-        push(request.error_code);
+        words[n++] = request.error_code;
     if (request.with_selectors) {
-        push(interrupted.ds);
-        push(interrupted.es);
-        push(interrupted.fs);
-        push(interrupted.gs);
+        words[n++] = interrupted.ds;
+        words[n++] = interrupted.es;
+        words[n++] = interrupted.fs;
+        words[n++] = interrupted.gs;
     }
-    push(interrupted.rip);
-    push(frame_cs(interrupted.cs, saved_mask, mode));
+    words[n++] = interrupted.rip;
+    words[n++] = frame_cs(interrupted.cs, saved_mask, mode);
     // Exception frames carry the low 32 bits (Xen stores EFLAGS with a 32-bit move); the
     // upper half of RFLAGS is reserved and zero anyway.
     const uint64_t flags_source = request.with_selectors ? interrupted.rflags : uint32_t(interrupted.rflags);
-    push(frame_rflags(flags_source, saved_mask, mode));
-    push(interrupted.rsp);
-    push(interrupted.ss);
+    words[n++] = frame_rflags(flags_source, saved_mask, mode);
+    words[n++] = interrupted.rsp;
+    words[n++] = interrupted.ss;
+    b.frame.count = static_cast<uint8_t>(n);
 
     const uint64_t base = frame_base(interrupted, mode);
-    if (!frame_placement_ok(base, f.size_bytes()))
+    if (!frame_placement_ok(base, b.frame.size_bytes()))
         return Status::Fault;
-    f.address = base - f.size_bytes();
+    b.frame.address = base - b.frame.size_bytes();
 
     b.entry.rip = request.target.address;
     b.entry.cs = xen::flat_kernel_cs;
     b.entry.ss = xen::flat_kernel_ss;
-    b.entry.rsp = f.address;
+    b.entry.rsp = b.frame.address;
     b.entry.rflags = interrupted.rflags & ~kClearedOnDelivery;
     b.enter_kernel_mode = !mode.kernel_mode;
     b.upcall_mask = request.target.mask_events ? static_cast<uint8_t>(saved_mask | 1) : saved_mask;
     b.may_use_sysret = true;
-    return b;
+    return Status::Ok;
 }
 
 }  // namespace
 
-Result<Bounce> build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
-                                      const xen::TrapInfo& entry, const GuestMode& mode) {
+Status build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
+                              const xen::TrapInfo& entry, const GuestMode& mode, Bounce& out) {
     const bool hardware = exception.kind == EventKind::HardwareException;
     if (hardware && exception.vector >= 32)
         return Status::InvalidArgument;
@@ -109,38 +111,41 @@ Result<Bounce> build_exception_bounce(const arch::CpuRegs& interrupted, const Gu
         if (!mode.kernel_mode)
             request.error_code |= page_fault_user;
     }
-    return create_bounce(interrupted, request, mode);
+    return create_bounce(interrupted, request, mode, out);
 }
 
-Result<Bounce> build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback, const GuestMode& mode) {
-    return create_bounce(interrupted, FrameRequest{.target = {event_callback, true}}, mode);
+Status build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback, const GuestMode& mode,
+                          Bounce& out) {
+    return create_bounce(interrupted, FrameRequest{.target = {event_callback, true}}, mode, out);
 }
 
-Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarget syscall_callback,
-                                    const xen::TrapInfo& invalid_opcode_entry, const GuestMode& mode) {
+Status build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarget syscall_callback,
+                            const xen::TrapInfo& invalid_opcode_entry, const GuestMode& mode, Bounce& out) {
     if (mode.kernel_mode)
         return Status::InvalidArgument;
     if (syscall_callback.address != 0) {
-        Result<Bounce> b = create_bounce(at_syscall, FrameRequest{.target = syscall_callback}, mode);
-        if (b.ok())
-            b->entry.rflags &= ~rflags::direction;
-        return b;
+        const Status s = create_bounce(at_syscall, FrameRequest{.target = syscall_callback}, mode, out);
+        if (s == Status::Ok)
+            out.entry.rflags &= ~rflags::direction;
+        return s;
     }
     // No callback: #UD at the `syscall` itself (0F 05 is two bytes).
     arch::CpuRegs at_instruction = at_syscall;
     at_instruction.rip -= 2;
     return build_exception_bounce(at_instruction, GuestException{.vector = vector_invalid_opcode},
-                                  invalid_opcode_entry, mode);
+                                  invalid_opcode_entry, mode, out);
 }
 
-Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback, const GuestMode& mode) {
-    Result<Bounce> b = create_bounce(regs, FrameRequest{.target = failsafe_callback, .with_selectors = true}, mode);
-    if (b.ok()) {
-        b->entry.rflags &= ~rflags::iopl;
+Status build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback, const GuestMode& mode,
+                             Bounce& out) {
+    const Status s =
+        create_bounce(regs, FrameRequest{.target = failsafe_callback, .with_selectors = true}, mode, out);
+    if (s == Status::Ok) {
+        out.entry.rflags &= ~rflags::iopl;
         if (failsafe_callback.mask_events)
-            b->upcall_mask = 1;
+            out.upcall_mask = 1;
     }
-    return b;
+    return s;
 }
 
 }  // namespace hv::pv

@@ -145,12 +145,12 @@ struct Bounce {
 // (the hardware CPL is always 3); storing CR2 in vcpu_info.arch.cr2 is the caller's job.
 // NotFound: no handler (address 0) or a non-canonical one; Fault: bad frame placement;
 // InvalidArgument: a hardware exception vector >= 32.
-[[nodiscard]] Result<Bounce> build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
-                                                    const xen::TrapInfo& entry, const GuestMode& mode);
+[[nodiscard]] Status build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
+                                            const xen::TrapInfo& entry, const GuestMode& mode, Bounce& out);
 
 // The event-channel upcall (§7.3): no error code, events always masked.
-[[nodiscard]] Result<Bounce> build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback,
-                                                const GuestMode& mode);
+[[nodiscard]] Status build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback,
+                                        const GuestMode& mode, Bounce& out);
 
 // Whether an upcall must be delivered before returning to the guest. Xen tests both bytes as
 // one 16-bit value: deliver iff pending != 0 and mask == 0.
@@ -162,14 +162,14 @@ constexpr bool event_upcall_due(uint8_t pending, uint8_t mask) { return pending 
 // SYSCALL_MASK). Without a callback, #UD is delivered at the syscall instruction (RIP - 2)
 // through invalid_opcode_entry instead, DF untouched. InvalidArgument if the vCPU is in kernel
 // mode (a kernel `syscall` is a hypercall).
-[[nodiscard]] Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarget syscall_callback,
-                                                  const xen::TrapInfo& invalid_opcode_entry, const GuestMode& mode);
+[[nodiscard]] Status build_syscall_bounce(const arch::CpuRegs& at_syscall, BounceTarget syscall_callback,
+                                          const xen::TrapInfo& invalid_opcode_entry, const GuestMode& mode, Bounce& out);
 
 // The failsafe callback, when the hypervisor could not load the guest's DS/ES/FS/GS on return
 // (regs.ds/es/fs/gs hold the selectors that failed). Events masked if the callback asked.
 // Deliberate difference: Xen jumps to a null failsafe address; here that is NotFound.
-[[nodiscard]] Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback,
-                                                   const GuestMode& mode);
+[[nodiscard]] Status build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback,
+                                           const GuestMode& mode, Bounce& out);
 
 // Bits 63..47 all equal (48-bit virtual addresses).
 constexpr bool is_canonical(uint64_t address) {

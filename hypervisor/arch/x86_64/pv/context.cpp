@@ -54,9 +54,10 @@ void deliver_failsafe(Vcpu& v, arch::CpuRegs& frame) {
     with_selectors.es = v.pv.es;
     with_selectors.fs = v.pv.fs;
     with_selectors.gs = v.pv.gs;
-    auto b = pv::build_failsafe_bounce(with_selectors, {v.pv.failsafe_callback, v.pv.failsafe_masks}, guest_mode_of(v));
-    if (b.ok())
-        (void)commit_bounce(v, frame, *b);
+    pv::Bounce b;
+    if (pv::build_failsafe_bounce(with_selectors, {v.pv.failsafe_callback, v.pv.failsafe_masks}, guest_mode_of(v),
+                                  b) == Status::Ok)
+        (void)commit_bounce(v, frame, b);
     else
         crash_domain(v, frame, "a data segment selector no longer loads and there is no failsafe callback");
 }

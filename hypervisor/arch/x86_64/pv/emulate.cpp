@@ -220,10 +220,15 @@ bool emulate_port_io(Vcpu& v, arch::CpuRegs& frame, const x86::Instruction& inst
 bool emulate_invalid_opcode(Vcpu& v, arch::CpuRegs& frame) {
     // The forced-emulation prefix is exactly these 7 bytes (ud2; "xen"; cpuid): Linux
     // issues it constantly, so it is recognised without the general decoder.
-    static constexpr uint8_t kForcedCpuid[7] = {0x0f, 0x0b, 0x78, 0x65, 0x6e, 0x0f, 0xa2};
-    uint8_t bytes[7];
-    if (copy_from_guest(bytes, frame.rip, sizeof(bytes)) != Status::Ok ||
-        __builtin_memcmp(bytes, kForcedCpuid, sizeof(bytes)) != 0)
+    // Compared as one little-endian word: the 8-byte read is one load; only when it fails
+    // (the sequence ends right at the end of a mapped page) are exactly 7 bytes read.
+    constexpr uint64_t kForcedCpuid = 0x00a20f6e65780b0full;  // 0f 0b 78 65 6e 0f a2
+    constexpr size_t kForcedCpuidLength = 7;
+    uint64_t word = 0;
+    if (copy_from_guest(&word, frame.rip, sizeof(word)) != Status::Ok &&
+        copy_from_guest(&word, frame.rip, kForcedCpuidLength) != Status::Ok)
+        return false;
+    if ((word & ((uint64_t{1} << (8 * kForcedCpuidLength)) - 1)) != kForcedCpuid)
         return false;
     pv::CpuidCallContext call;
     call.guest_kernel_mode = v.pv.kernel_mode;
@@ -236,7 +241,7 @@ bool emulate_invalid_opcode(Vcpu& v, arch::CpuRegs& frame) {
     frame.rbx = out.ebx;
     frame.rcx = out.ecx;
     frame.rdx = out.edx;
-    frame.rip += sizeof(bytes);
+    frame.rip += kForcedCpuidLength;
     frame.rflags &= ~x86::kResumeFlag;
     return true;
 }

@@ -100,9 +100,9 @@ namespace {
 [[gnu::noinline]] void bounce_user_syscall(Vcpu& v, arch::CpuRegs& frame, bool syscall64) {
     const pv::BounceTarget target = syscall64 ? pv::BounceTarget{v.pv.syscall_callback, v.pv.syscall_masks}
                                               : pv::BounceTarget{v.pv.syscall32_callback, true};
-    auto b = pv::build_syscall_bounce(frame, target, v.pv.trap_table[6], guest_mode_of(v));
-    if (b.ok())
-        (void)commit_bounce(v, frame, *b);
+    pv::Bounce b;
+    if (pv::build_syscall_bounce(frame, target, v.pv.trap_table[6], guest_mode_of(v), b) == Status::Ok)
+        (void)commit_bounce(v, frame, b);
     else
         crash_domain(v, frame, "user syscall with no syscall callback and no #UD handler");
 }

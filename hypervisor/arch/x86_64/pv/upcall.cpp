@@ -50,15 +50,15 @@ bool commit_bounce(Vcpu& v, arch::CpuRegs& frame, const pv::Bounce& bounce) {
 
 void bounce_exception(Vcpu& v, arch::CpuRegs& frame, uint8_t vector, uint32_t error_code, pv::EventKind kind) {
     const pv::GuestException e{vector, kind, error_code};
-    auto b = pv::build_exception_bounce(frame, e, v.pv.trap_table[vector], guest_mode_of(v));
-    if (!b.ok()) {
+    pv::Bounce b;
+    if (pv::build_exception_bounce(frame, e, v.pv.trap_table[vector], guest_mode_of(v), b) != Status::Ok) {
         char why[96];
         format(why, sizeof(why), "unhandled %s (vector %u, error code %#x)",
                vector < 32 ? arch::exception_name(vector) : "software interrupt", vector, error_code);
         crash_domain(v, frame, why);
         return;
     }
-    (void)commit_bounce(v, frame, *b);
+    (void)commit_bounce(v, frame, b);
 }
 
 bool deliver_pending_upcall(Vcpu& v) {
@@ -74,12 +74,12 @@ bool deliver_pending_upcall(Vcpu& v) {
     if (!upcall_due(v))
         return true;
     arch::CpuRegs& frame = cpu_info()->guest_regs;
-    auto b = pv::build_event_bounce(frame, v.pv.event_callback, guest_mode_of(v));
-    if (!b.ok()) {
+    pv::Bounce b;
+    if (pv::build_event_bounce(frame, v.pv.event_callback, guest_mode_of(v), b) != Status::Ok) {
         crash_domain(v, frame, "cannot deliver an event upcall (bad kernel stack)");
         return false;
     }
-    return commit_bounce(v, frame, *b);
+    return commit_bounce(v, frame, b);
 }
 
 }  // namespace hv
