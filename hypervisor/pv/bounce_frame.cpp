@@ -9,11 +9,6 @@ namespace {
 
 constexpr uint64_t kStackAlignment = 16;
 
-// Flags the CPU clears when delivering an exception through an interrupt/trap gate, plus AC
-// (alignment checks must not fire in the guest kernel's entry code).
-constexpr uint64_t kClearedOnDelivery =
-    rflags::trap | rflags::nested_task | rflags::resume | rflags::virtual_8086 | rflags::alignment_check;
-
 // See "Frame placement invariant" in the header.
 bool frame_placement_ok(uint64_t base, uint64_t size) {
     if (base < size)
@@ -53,7 +48,8 @@ struct FrameRequest {
 
 // Builds into `b` (the caller's storage: a Bounce is 150 bytes and every guest exception
 // builds one, so it is neither returned by value nor zeroed).
-Status create_bounce(const arch::CpuRegs& interrupted, const FrameRequest& request, const GuestMode& mode, Bounce& b) {
+[[gnu::always_inline]] inline Status create_bounce(const arch::CpuRegs& interrupted, const FrameRequest& request,
+                                                  const GuestMode& mode, Bounce& b) {
     if (request.target.address == 0 || !is_canonical(request.target.address))
         return Status::NotFound;
 

@@ -62,6 +62,16 @@ inline constexpr uint64_t alignment_check = 1u << 18;
 inline constexpr uint64_t all_defined = 0x003f7fd5;
 }  // namespace rflags
 
+// Bits 63..47 all equal (48-bit virtual addresses).
+constexpr bool is_canonical(uint64_t address) {
+    return static_cast<uint64_t>(static_cast<int64_t>(address << 16) >> 16) == address;
+}
+
+// Flags the CPU clears when delivering an exception through an interrupt/trap gate, plus AC
+// (alignment checks must not fire in the guest kernel's entry code).
+inline constexpr uint64_t kClearedOnDelivery =
+    rflags::trap | rflags::nested_task | rflags::resume | rflags::virtual_8086 | rflags::alignment_check;
+
 // The vCPU facts a bounce or an iret depends on, read once by the caller.
 struct GuestMode {
     bool kernel_mode = true;             // Xen TF_kernel_mode
@@ -148,6 +158,52 @@ struct Bounce {
 [[nodiscard]] Status build_exception_bounce(const arch::CpuRegs& interrupted, const GuestException& exception,
                                             const xen::TrapInfo& entry, const GuestMode& mode, Bounce& out);
 
+// The hot case of build_exception_bounce in one step, for the fast path of guest page
+// faults: a hardware exception with an error code, taken in guest kernel mode (no stack
+// switch); with architectural IOPL it declines. The words, frame address, handler
+// registers and upcall mask equal what build_exception_bounce builds for the same input
+// (a host test compares them). False when build_exception_bounce must decide instead: no or a non-canonical
+// handler, or a frame that would not be in guest memory.
+struct KernelExceptionBounce {
+    static constexpr unsigned words = 8;  // rcx r11 error rip cs rflags rsp ss
+    uint64_t frame[words];
+    uint64_t frame_address;               // the handler's rsp
+    uint64_t handler_rip, handler_rflags;
+    uint8_t upcall_mask;
+    // The registers the handler starts with (HandlerEntry::apply for this bounce).
+    void apply(arch::CpuRegs& regs) const {
+        regs.rip = handler_rip;
+        regs.cs = xen::flat_kernel_cs;
+        regs.rflags = handler_rflags;
+        regs.rsp = frame_address;
+        regs.ss = xen::flat_kernel_ss;
+    }
+};
+inline bool build_kernel_exception_bounce(const arch::CpuRegs& at, uint8_t vector, uint32_t error_code,
+                                          const xen::TrapInfo& handler, uint8_t saved_mask,
+                                          bool architectural_iopl, KernelExceptionBounce& out) {
+    if (architectural_iopl || handler.address == 0 || !is_canonical(handler.address) || !vector_has_error_code(vector))
+        return false;
+    const uint64_t base = at.rsp & ~uint64_t{15};
+    const uint64_t size = KernelExceptionBounce::words * 8;
+    // In guest memory: below 2^47, or from HYPERVISOR_VIRT_END up (no wrap: base >= size).
+    if (base < size || (base > (uint64_t{1} << 47) && base - size < xen::hypervisor_virt_end))
+        return false;
+    out.frame[0] = at.rcx;
+    out.frame[1] = at.r11;
+    out.frame[2] = vector == vector_page_fault ? (error_code & ~page_fault_user) : error_code;
+    out.frame[3] = at.rip;
+    out.frame[4] = (uint64_t{saved_mask} << 32) | static_cast<uint16_t>(at.cs & ~3u);
+    out.frame[5] = (uint32_t(at.rflags) & ~(rflags::interrupt | rflags::iopl)) | (saved_mask ? 0 : rflags::interrupt);
+    out.frame[6] = at.rsp;
+    out.frame[7] = at.ss;
+    out.frame_address = base - size;
+    out.handler_rip = handler.address;
+    out.handler_rflags = at.rflags & ~kClearedOnDelivery;
+    out.upcall_mask = (handler.flags & xen::trap_info_mask_events) ? static_cast<uint8_t>(saved_mask | 1) : saved_mask;
+    return true;
+}
+
 // The event-channel upcall (§7.3): no error code, events always masked.
 [[nodiscard]] Status build_event_bounce(const arch::CpuRegs& interrupted, uint64_t event_callback,
                                         const GuestMode& mode, Bounce& out);
@@ -170,11 +226,6 @@ constexpr bool event_upcall_due(uint8_t pending, uint8_t mask) { return pending 
 // Deliberate difference: Xen jumps to a null failsafe address; here that is NotFound.
 [[nodiscard]] Status build_failsafe_bounce(const arch::CpuRegs& regs, BounceTarget failsafe_callback,
                                            const GuestMode& mode, Bounce& out);
-
-// Bits 63..47 all equal (48-bit virtual addresses).
-constexpr bool is_canonical(uint64_t address) {
-    return static_cast<uint64_t>(static_cast<int64_t>(address << 16) >> 16) == address;
-}
 
 struct IretOutcome {
     bool enter_user_mode = false;  // switch to the user L4 and swap GS bases

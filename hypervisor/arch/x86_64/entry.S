@@ -19,6 +19,24 @@ trap_common:
     RESTORE_GPRS_AND_ERROR_CODE
     iretq
 
+/* Page faults: from a guest (ring 3) straight to hv_guest_page_fault, the hottest guest
+ * exception; from the hypervisor itself through hv_handle_trap like every other vector. */
+    .balign 16
+page_fault_common:
+    SAVE_GPRS
+    cld
+    movq %rsp, %rdi
+    movq %rsp, %rbx
+    andq $-16, %rsp
+    testb $3, REGS_CS(%rdi)
+    jz 1f
+    call hv_guest_page_fault
+    jmp 2f
+1:  call hv_handle_trap
+2:  movq %rbx, %rsp
+    RESTORE_GPRS_AND_ERROR_CODE
+    iretq
+
     /* 256 stubs, 16 bytes apart (each is at most 2 + 8 + 5 bytes). */
     .balign 16
 trap_stubs_base:
@@ -30,7 +48,11 @@ trap_stubs_base:
     pushq $0
     .endif
     movl $vec, 4(%rsp)
+    .if vec == 14
+    jmp page_fault_common
+    .else
     jmp trap_common
+    .endif
     .set vec, vec + 1
     .endr
 

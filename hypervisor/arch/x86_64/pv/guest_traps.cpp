@@ -6,6 +6,7 @@
 #include "domain/domain.hpp"
 #include "hypercall/dispatch.hpp"
 #include "kernel/percpu.hpp"
+#include "seam/guest_memory.hpp"
 
 namespace hv {
 namespace {
@@ -15,8 +16,34 @@ constexpr uint8_t kDebug = 1, kNmi = 2, kBreakpoint = 3, kOverflow = 4, kInvalid
 constexpr uint32_t kPfPresent = 1, kPfWrite = 2;
 constexpr unsigned kVmassistWritablePagetables = 2;
 
+// The common page fault, in guest kernel mode and not a write to a present page (which may
+// be a page-table write to emulate): straight to the guest's handler with the one-step
+// builder. False: nothing was changed but the guest stack below its rsp (a fault writing
+// there), and the general path decides, with the same result or a crashed domain.
+bool kernel_page_fault_fast(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
+    xen::VcpuInfo* info = v.vcpu_info();
+    if (!v.pv.kernel_mode || (frame.error_code & (kPfPresent | kPfWrite)) == (kPfPresent | kPfWrite) ||
+        info == nullptr)
+        return false;
+    constexpr unsigned kVmassistArchitecturalIopl = 4;
+    pv::KernelExceptionBounce b;
+    if (!pv::build_kernel_exception_bounce(frame, kPageFault, frame.error_code, v.pv.trap_table[kPageFault],
+                                           info->evtchn_upcall_mask,
+                                           v.domain().vm_assist_enabled(kVmassistArchitecturalIopl), b) ||
+        copy_to_guest(b.frame_address, b.frame, sizeof(b.frame)) != Status::Ok)
+        return false;
+    v.pv.cr2 = address;
+    info->arch.cr2 = address;
+    __atomic_store_n(&info->evtchn_upcall_mask, b.upcall_mask, __ATOMIC_RELEASE);
+    b.apply(frame);
+    return true;
+}
+
 void page_fault(Vcpu& v, arch::CpuRegs& frame) {
+    // Read first: a fault the fast path takes writing the guest stack changes CR2.
     const uint64_t address = arch::read_cr2();
+    if (kernel_page_fault_fast(v, frame, address))
+        return;
     if (v.pv.kernel_mode && (frame.error_code & (kPfPresent | kPfWrite)) == (kPfPresent | kPfWrite) &&
         v.domain().vm_assist_enabled(kVmassistWritablePagetables) && emulate_page_table_write(v, frame, address))
         return;
@@ -132,4 +159,10 @@ extern "C" void hv_iret_fault() {
     using namespace hv;
     CpuInfo& info = *cpu_info();
     crash_domain(*info.cpu->current, info.guest_regs, "iret frame unreadable");
+}
+
+extern "C" void hv_guest_page_fault(hv::arch::CpuRegs* frame) {
+    using namespace hv;
+    page_fault(*this_cpu().current, *frame);
+    exit_to_guest();
 }
