@@ -80,7 +80,12 @@ private:
 
     GrantContext& ctx_;
     GrantTable& mapper_;
-    Pending pending_[kCapacity];
+    // Only pending_.items[0, count_) are constructed: a batch of one unmap pays for one.
+    union Slots {
+        Slots() {}
+        ~Slots() {}
+        Pending items[kCapacity];
+    } pending_;
     unsigned count_ = 0;
 };
 
