@@ -111,7 +111,7 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     if (!buf.ready)
         return false;
     if (is_gref)
-        return buf.have_grant && ptr.u.ref == static_cast<xen::GrantRef>(buf.key & kRefMask);
+        return (buf.held & kHeldGrant) != 0 && ptr.u.ref == static_cast<xen::GrantRef>(buf.key & kRefMask);
     // Xen compares the whole 64-bit union, whichever way the buffer was claimed.
     return ptr.u.gmfn == buf.key;
 }
@@ -125,8 +125,7 @@ GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPoint
         if (GrantStatus s = acquire_grant(owner, ref, buf.read_only, buf.frame); s != GrantStatus::okay)
             return s;
         buf.key = (buf.key & ~kRefMask) | ref;
-        buf.have_grant = true;
-        buf.have_page = true;
+        buf.held = kHeldGrant | kHeldPage;
         buf.offset = 0;  // v1 grants are whole pages
         buf.length = kPageSize;
     } else {
@@ -134,33 +133,27 @@ GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPoint
             return GrantStatus::bad_page;
         buf.frame = ptr.u.gmfn;
         buf.key = ptr.u.gmfn;
-        buf.have_page = true;
+        buf.held = kHeldPage;
         buf.offset = 0;
         buf.length = kPageSize;
     }
     if (!buf.read_only) {
         if (!ctx_.frames.get_writable(buf.frame, owner.id()))
             return GrantStatus::general_error;  // e.g. a page table; release() drops the rest
-        buf.have_type = true;
+        buf.held |= kHeldType;
     }
     buf.ready = true;
     return GrantStatus::okay;
 }
 
-void CopyBatch::release(Buffer& buf) {
-    buf.ready = false;
-    if (buf.have_grant) {
+void CopyBatch::release_held(Buffer& buf) {
+    if (buf.held & kHeldGrant)
         release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), buf.read_only);
-        buf.have_grant = false;
-    }
-    if (buf.have_type) {
+    if (buf.held & kHeldType)
         ctx_.frames.put_writable(buf.frame);
-        buf.have_type = false;
-    }
-    if (buf.have_page) {
+    if (buf.held & kHeldPage)
         ctx_.frames.put_page(buf.frame);
-        buf.have_page = false;
-    }
+    buf.held = 0;
 }
 
 // ---- grants ---------------------------------------------------------------------------------

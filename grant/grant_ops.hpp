@@ -80,7 +80,12 @@ private:
 
     GrantContext& ctx_;
     GrantTable& mapper_;
-    Pending pending_[kCapacity];
+    // Only pending_.items[0, count_) are constructed: a batch of one unmap pays for one.
+    union Slots {
+        Slots() {}
+        ~Slots() {}
+        Pending items[kCapacity];
+    } pending_;
     unsigned count_ = 0;
 };
 
@@ -107,10 +112,9 @@ private:
         uint16_t length = 0;
         bool read_only = false;
         bool ready = false;   // claimed and usable (Xen: buf->virt)
-        bool have_grant = false;
-        bool have_page = false;
-        bool have_type = false;
+        uint8_t held = 0;     // kHeld* bits: what release() gives back
     };
+    static constexpr uint8_t kHeldGrant = 1, kHeldPage = 2, kHeldType = 4;
 
     xen::GrantStatus copy_one(const xen::GrantCopy& op);
     xen::GrantStatus lock_domains(const xen::GrantCopy& op);
@@ -118,7 +122,12 @@ private:
     void unlock_domains();
     xen::GrantStatus claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf, uint16_t gref_flag);
     static bool usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref);
-    void release(Buffer& buf);
+    void release(Buffer& buf) {
+        buf.ready = false;
+        if (buf.held != 0)
+            release_held(buf);
+    }
+    void release_held(Buffer& buf);
     xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame);
     void release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly);
 

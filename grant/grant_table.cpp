@@ -101,33 +101,8 @@ Status GrantTable::grow(unsigned frames) {
     return Status::Ok;
 }
 
-SharedEntry GrantTable::shared_entry(xen::GrantRef ref) {
-    HV_ASSERT(ref < nr_entries());
-    if (frames_released_)
-        return SharedEntry{};
-    auto* entries = static_cast<xen::GrantEntryV1*>(frames_[ref / kEntriesPerFrame].page);
-    return SharedEntry{&entries[ref % kEntriesPerFrame]};
-}
-
-ActiveEntry& GrantTable::active(xen::GrantRef ref) {
-    HV_ASSERT(ref < nr_entries());
-    return active_pages_[ref / kActivePerPage][ref % kActivePerPage];
-}
-
-void GrantTable::pin(ActiveEntry& entry, uint32_t units) {
-    HV_ASSERT((entry.pin & pin::overflow_mask(units)) == 0);
-    if (entry.pin == 0)
-        __atomic_store_n(&pinned_entries_, pinned_entries_ + 1, __ATOMIC_RELEASE);
-    entry.pin += units;
-}
-
-void GrantTable::unpin(ActiveEntry& entry, uint32_t units) {
-    for (unsigned shift = 0; shift < 32; shift += 8)
-        if (((entry.pin >> shift) & pin::counter_mask) < ((units >> shift) & pin::counter_mask))
-            panic("grant: d%u pin %#x cannot drop %#x", static_cast<unsigned>(id_), entry.pin, units);
-    entry.pin -= units;
-    if (entry.pin == 0)
-        __atomic_store_n(&pinned_entries_, pinned_entries_ - 1, __ATOMIC_RELEASE);
+void GrantTable::unpin_underflow(uint32_t pin, uint32_t units) const {
+    panic("grant: d%u pin %#x cannot drop %#x", static_cast<unsigned>(id_), pin, units);
 }
 
 void GrantTable::release_frames() {

@@ -39,6 +39,7 @@
 #include "hypercall/public/grant_table.hpp"
 #include "lib/spinlock.hpp"
 #include "lib/status.hpp"
+#include "seam/panic.hpp"
 
 namespace hv::grant {
 
@@ -109,16 +110,39 @@ public:
     [[nodiscard]] Status grow(unsigned frames);
     Frame frame(unsigned index) const { return index < nr_frames_ ? frames_[index].frame : 0; }
     // `ref` < nr_entries(); an invalid SharedEntry after release_frames().
-    SharedEntry shared_entry(xen::GrantRef ref);
-    ActiveEntry& active(xen::GrantRef ref);
+    SharedEntry shared_entry(xen::GrantRef ref) {
+        HV_ASSERT(ref < nr_entries());
+        if (frames_released_)
+            return SharedEntry{};
+        auto* entries = static_cast<xen::GrantEntryV1*>(frames_[ref / kEntriesPerFrame].page);
+        return SharedEntry{&entries[ref % kEntriesPerFrame]};
+    }
+    ActiveEntry& active(xen::GrantRef ref) {
+        HV_ASSERT(ref < nr_entries());
+        return active_pages_[ref / kActivePerPage][ref % kActivePerPage];
+    }
     bool frames_released() const { return frames_released_; }
     // Entries with a non-zero pin (a lock-free snapshot): other domains still use grants.
     uint32_t pinned_entries() const { return __atomic_load_n(&pinned_entries_, __ATOMIC_ACQUIRE); }
     // Add or remove pin::* units on an active entry of this table, keeping
     // pinned_entries() in step. The caller checked pin::overflow_mask() before pinning;
     // unpinning more than is held is a broken invariant (G3) and panics.
-    void pin(ActiveEntry& entry, uint32_t units);
-    void unpin(ActiveEntry& entry, uint32_t units);
+    void pin(ActiveEntry& entry, uint32_t units) {
+        HV_ASSERT((entry.pin & pin::overflow_mask(units)) == 0);
+        if (entry.pin == 0)
+            __atomic_store_n(&pinned_entries_, pinned_entries_ + 1, __ATOMIC_RELEASE);
+        entry.pin += units;
+    }
+    void unpin(ActiveEntry& entry, uint32_t units) {
+        // A counter below its units borrows from the next byte (or, the top one, makes
+        // the word larger): either is a broken invariant.
+        const uint32_t left = entry.pin - units;
+        if (((entry.pin ^ units ^ left) & 0x01010100u) != 0 || left > entry.pin)
+            unpin_underflow(entry.pin, units);
+        entry.pin = left;
+        if (left == 0)
+            __atomic_store_n(&pinned_entries_, pinned_entries_ - 1, __ATOMIC_RELEASE);
+    }
 
     // ---- as mapper; maptrack_lock() held ----
     TicketLock& maptrack_lock() { return maptrack_lock_; }
@@ -149,6 +173,7 @@ private:
     static constexpr xen::GrantHandle kListEnd = ~0u;  // Xen MAPTRACK_TAIL
 
     bool add_maptrack_frame();  // maptrack_lock() held
+    [[noreturn]] void unpin_underflow(uint32_t pin, uint32_t units) const;
 
     DomainId id_;
     uint64_t serial_;

@@ -4,10 +4,11 @@
 // the pins and the references the mapping held. Until the flush a CPU may still reach
 // the frame through a stale translation, so nothing that lets the granter reuse the
 // frame (GTF flags cleared, pins or references dropped) happens before it.
-#include "grant/grant_ops.hpp"
-#include "grant/shared_entry.hpp"
+#include <new>
 #include <utility>
 
+#include "grant/grant_ops.hpp"
+#include "grant/shared_entry.hpp"
 #include "seam/panic.hpp"
 
 namespace hv::grant {
@@ -75,7 +76,7 @@ GrantStatus UnmapBatch::unmap_common(uint64_t host_addr, uint64_t dev_bus_addr, 
         mapper_.put_handle(handle);
     }
     if (done != 0)
-        pending_[count_++] = Pending{std::move(granter), ref, frame, done};
+        new (&pending_.items[count_++]) Pending{std::move(granter), ref, frame, done};
     return GrantStatus::okay;
 }
 
@@ -83,8 +84,10 @@ void UnmapBatch::finish() {
     if (count_ == 0)
         return;
     ctx_.mappings.flush_tlb(mapper_.id());
-    for (unsigned i = 0; i < count_; ++i)
-        complete(pending_[i]);
+    for (unsigned i = 0; i < count_; ++i) {
+        complete(pending_.items[i]);
+        pending_.items[i].~Pending();
+    }
     count_ = 0;
 }
 

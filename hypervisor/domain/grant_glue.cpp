@@ -14,6 +14,7 @@
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/layout.hpp"
 #include "domain/domain.hpp"
+#include "domain/grant_frame_refs.hpp"
 #include "domain/page_types_glue.hpp"
 #include "domain/vcpu.hpp"
 #include "grant/grant_ops.hpp"
@@ -59,14 +60,16 @@ public:
 
 // ---- granted frames -------------------------------------------------------------------------
 
+// Set once, under creation_lock before the first grant table is published
+// (grant_table_of), so every grant operation, which needs a table, sees it.
+constinit GrantFrameRefs frame_refs;
+
 class KernelGrantFrames final : public grant::GrantFrames {
 public:
-    bool get_page(Frame frame, grant::DomainId owner) override { return page_types().get_page(frame, owner); }
-    void put_page(Frame frame) override { page_types().put_page(frame); }
-    bool get_writable(Frame frame, grant::DomainId owner) override {
-        return page_types().get_type(frame, pv::PageType::Writable, owner) == Status::Ok;
-    }
-    void put_writable(Frame frame) override { page_types().put_type(frame); }
+    bool get_page(Frame frame, grant::DomainId owner) override { return frame_refs.get_page(frame, owner); }
+    void put_page(Frame frame) override { frame_refs.put_page(frame); }
+    bool get_writable(Frame frame, grant::DomainId owner) override { return frame_refs.get_writable(frame, owner); }
+    void put_writable(Frame frame) override { frame_refs.put_writable(frame); }
     void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) override {
         auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;
         const auto* from = static_cast<const uint8_t*>(layout::phys_to_virt(source << kPageShift)) + source_offset;
@@ -85,14 +88,15 @@ struct L1Slot {
 bool linear_address_ok(uint64_t va) { return va < (1ull << 47) || va >= layout::kHypervisorVirtEnd; }
 
 // The L1 entry for `va` in the vCPU's current page tables (Xen map_guest_l1e): every
-// level above must be present and not a large page. Frames are checked to be RAM before
-// they are read; whether the L1 may be written is the page-type core's decision.
+// level above must be present and not a large page. Each table is checked to be counted
+// RAM before it is read (every table of a validated hierarchy is: page_types.hpp I4);
+// whether the L1 may be written is the page-type core's decision.
 Result<L1Slot> find_linear_slot(const Vcpu& v, uint64_t va) {
     if (!linear_address_ok(va))
         return Status::InvalidArgument;
     Pfn table = v.pv.kernel_mode ? v.pv.guest_table : v.pv.guest_table_user;
     for (unsigned level = 4; level > 1; --level) {
-        if (!page_types().has_frame_info(table))
+        if (!frame_refs.counted(table))
             return Status::InvalidArgument;
         const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
         const uint64_t e = __atomic_load_n(&entries[(va >> (12 + 9 * (level - 1))) & 511], __ATOMIC_ACQUIRE);
@@ -261,6 +265,8 @@ Result<grant::GrantTable*> grant_table_of(Domain& d) {
         return t;
     if (d.dying.load())
         return Status::NoSuchDomain;  // no new table for a domain being torn down
+    if (!frame_refs.attached())  // the first table, created before any grant operation can run
+        frame_refs = GrantFrameRefs({&frame_info(0), max_pfn()}, page_types());
     grant::GrantTableConfig config;
     config.id = d.id();
     config.control_domain = d.privileged();

@@ -47,10 +47,12 @@ void kick(unsigned cpu) {
         arch::lapic_send_ipi(target->apic_id, arch::kVectorWakeup);
 }
 
+// Visits only the set bits: most masks are empty or name one CPU, and the scheduler hands
+// one back on every wake, block and decision.
 void kick_all(sched::CpuMask mask) {
-    for (unsigned cpu = 0; cpu < kMaxCpus; ++cpu)
-        if (mask.bits() & (1ull << cpu))
-            kick(cpu);
+    static_assert(kMaxCpus <= 64, "a CpuMask is one 64-bit word");
+    for (uint64_t bits = mask.bits(); bits != 0; bits &= bits - 1)
+        kick(static_cast<unsigned>(__builtin_ctzll(bits)));
 }
 
 void maybe_arm_accounting() {

@@ -11,7 +11,9 @@ using namespace frame_state;
 
 Result<uint64_t*> PageTypes::grant_slot(Pfn l1_mfn, unsigned index, uint16_t owner) {
     HV_ASSERT(index < kEntriesPerTable);
-    if (!get_page(l1_mfn, owner))
+    // get_page() without its RAM check: a frame the core never counted has count 0, which
+    // get_ref() refuses. Our reference pins the owner and keeps the frame allocated.
+    if (l1_mfn >= frames_.size() || !get_ref(l1_mfn, owner))
         return Status::InvalidArgument;
     const uint64_t word = load_type(frame(l1_mfn));
     if (static_cast<PageType>(type_bits(word)) != PageType::L1 || type_refs(word) == 0 || (word & kValidated) == 0) {
@@ -23,9 +25,11 @@ Result<uint64_t*> PageTypes::grant_slot(Pfn l1_mfn, unsigned index, uint16_t own
 
 Status PageTypes::install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry, uint16_t table_owner) {
     const Pfn target = entry_frame(entry);
-    // The caller's references are what make this entry legal; check they are there.
-    HV_ASSERT(entry_present(entry) && has_frame_info(target) && general_count(target) != 0);
-    HV_ASSERT(!entry_writable(entry) || type_of(target) == PageType::Writable);
+    // The caller's references are what make this entry legal; check they are there (a
+    // non-zero count implies RAM with a FrameInfo).
+    HV_ASSERT(entry_present(entry) && target < frames_.size() && ref_count(load_ref(frame(target))) != 0);
+    HV_ASSERT(!entry_writable(entry) || (static_cast<PageType>(type_bits(load_type(frame(target)))) == PageType::Writable &&
+                                         type_refs(load_type(frame(target))) != 0));
     LockGuard guard(lock_for(table_owner));
     auto slot = grant_slot(l1_mfn, index, table_owner);
     if (!slot.ok())
