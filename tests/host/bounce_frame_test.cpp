@@ -99,6 +99,52 @@ GuestMode user_mode(uint8_t mask = 0) {
 
 // ---- exceptions ----
 
+// The one-step builder of the page-fault fast path must agree with the general one word
+// for word, for every mask, flag and error-code combination it accepts, and decline where
+// the general one refuses or needs more than kernel mode offers.
+TEST(KernelExceptionBounce, SameAsTheGeneralBuilder) {
+    for (uint8_t vector : {uint8_t{14}, uint8_t{13}, uint8_t{17}}) {
+        for (uint8_t mask : {uint8_t{0}, uint8_t{1}}) {
+            for (uint8_t flags : {uint8_t{0}, uint8_t{4}}) {
+                for (uint64_t rflags : {uint64_t{0x246}, uint64_t{0x3046}, uint64_t{0xffff'ffff'0004'0346}}) {
+                    for (uint32_t error : {0x0u, 0x7u, 0x15u}) {
+                        const arch::CpuRegs at = regs_at(kKernelRip, kLinuxKernelCs, rflags, kKernelStack, kLinuxKernelSs);
+                        const xen::TrapInfo handler = trap(vector, kHandler, flags);
+                        Result<Bounce> general =
+                            build_exception_bounce(at, {.vector = vector, .error_code = error}, handler, kernel_mode(mask));
+                        KernelExceptionBounce fast;
+                        ASSERT_TRUE(general.ok());
+                        ASSERT_TRUE(build_kernel_exception_bounce(at, vector, error, handler, mask, false, fast));
+                        EXPECT_EQ(words_of(*general), Words(fast.frame, fast.frame + KernelExceptionBounce::words));
+                        EXPECT_EQ(general->frame.address, fast.frame_address);
+                        arch::CpuRegs a = at, b = at;
+                        general->entry.apply(a);
+                        fast.apply(b);
+                        EXPECT_EQ(std::memcmp(&a, &b, sizeof(a)), 0);
+                        EXPECT_EQ(general->upcall_mask, fast.upcall_mask);
+                    }
+                }
+            }
+        }
+    }
+}
+
+TEST(KernelExceptionBounce, DeclinesWhatTheGeneralBuilderDecidesDifferently) {
+    const arch::CpuRegs at = regs_at(kKernelRip, kLinuxKernelCs, 0x246, kKernelStack, kLinuxKernelSs);
+    KernelExceptionBounce fast;
+    EXPECT_FALSE(build_kernel_exception_bounce(at, 14, 0, trap(14, 0, 0), 0, false, fast));  // no handler
+    EXPECT_FALSE(build_kernel_exception_bounce(at, 14, 0, trap(14, 0x0000800000000000, 0), 0, false, fast));
+    EXPECT_FALSE(build_kernel_exception_bounce(at, 14, 0, trap(14, kHandler, 0), 0, true, fast));  // arch IOPL
+    EXPECT_FALSE(build_kernel_exception_bounce(at, 6, 0, trap(6, kHandler, 0), 0, false, fast));   // no error code
+    for (uint64_t rsp : {uint64_t{0x20}, uint64_t{0xffff880000000030}, uint64_t{0xffff800000001000},
+                         uint64_t{0x0000800000000010}}) {
+        const arch::CpuRegs bad = regs_at(kKernelRip, kLinuxKernelCs, 0x246, rsp, kLinuxKernelSs);
+        EXPECT_FALSE(build_kernel_exception_bounce(bad, 14, 0, trap(14, kHandler, 0), 0, false, fast)) << std::hex << rsp;
+        EXPECT_FALSE(build_exception_bounce(bad, {.vector = 14}, trap(14, kHandler, 0), kernel_mode()).ok());
+    }
+}
+
+
 TEST(ExceptionBounce, KernelModePageFaultWithErrorCode) {
     const arch::CpuRegs at = regs_at(kKernelRip, kLinuxKernelCs, 0x246, kKernelStack, kLinuxKernelSs);
     // Hardware said P|W|U (the guest kernel runs at CPL3); the guest must see a kernel fault.

@@ -2,6 +2,7 @@
 
 #include "arch/x86_64/cpu.hpp"
 #include "arch/x86_64/pv/context.hpp"
+#include "arch/x86_64/pv/guest_store.hpp"
 #include "arch/x86_64/pv/upcall.hpp"
 #include "domain/domain.hpp"
 #include "hypercall/dispatch.hpp"
@@ -20,7 +21,7 @@ constexpr unsigned kVmassistWritablePagetables = 2;
 // be a page-table write to emulate): straight to the guest's handler with the one-step
 // builder. False: nothing was changed but the guest stack below its rsp (a fault writing
 // there), and the general path decides, with the same result or a crashed domain.
-bool kernel_page_fault_fast(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
+[[gnu::always_inline]] inline bool kernel_page_fault_fast(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
     xen::VcpuInfo* info = v.vcpu_info();
     if (!v.pv.kernel_mode || (frame.error_code & (kPfPresent | kPfWrite)) == (kPfPresent | kPfWrite) ||
         info == nullptr)
@@ -30,7 +31,7 @@ bool kernel_page_fault_fast(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
     if (!pv::build_kernel_exception_bounce(frame, kPageFault, frame.error_code, v.pv.trap_table[kPageFault],
                                            info->evtchn_upcall_mask,
                                            v.domain().vm_assist_enabled(kVmassistArchitecturalIopl), b) ||
-        copy_to_guest(b.frame_address, b.frame, sizeof(b.frame)) != Status::Ok)
+        !guest_range_ok(b.frame_address, sizeof(b.frame)) || !store_guest_words8(b.frame_address, b.frame))
         return false;
     v.pv.cr2 = address;
     info->arch.cr2 = address;
@@ -39,11 +40,8 @@ bool kernel_page_fault_fast(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
     return true;
 }
 
-void page_fault(Vcpu& v, arch::CpuRegs& frame) {
-    // Read first: a fault the fast path takes writing the guest stack changes CR2.
-    const uint64_t address = arch::read_cr2();
-    if (kernel_page_fault_fast(v, frame, address))
-        return;
+// The general page fault path: page-table write emulation, then the bounce.
+[[gnu::noinline]] void page_fault_general(Vcpu& v, arch::CpuRegs& frame, uint64_t address) {
     if (v.pv.kernel_mode && (frame.error_code & (kPfPresent | kPfWrite)) == (kPfPresent | kPfWrite) &&
         v.domain().vm_assist_enabled(kVmassistWritablePagetables) && emulate_page_table_write(v, frame, address))
         return;
@@ -52,6 +50,7 @@ void page_fault(Vcpu& v, arch::CpuRegs& frame) {
         v.vcpu_info()->arch.cr2 = address;
     bounce_exception(v, frame, kPageFault, frame.error_code);
 }
+
 
 }  // namespace
 
@@ -62,8 +61,8 @@ void pv_guest_exception(arch::CpuRegs& frame) {
     Vcpu& v = *current;
     const uint8_t vector = static_cast<uint8_t>(frame.entry_vector);
     switch (vector) {
-    case kPageFault:
-        page_fault(v, frame);
+    case kPageFault:  // not reached: entry.S sends guest page faults to hv_guest_page_fault
+        page_fault_general(v, frame, arch::read_cr2());
         return;
     case kGeneralProtection:
         if (!emulate_privileged_op(v, frame))
@@ -163,6 +162,10 @@ extern "C" void hv_iret_fault() {
 
 extern "C" void hv_guest_page_fault(hv::arch::CpuRegs* frame) {
     using namespace hv;
-    page_fault(*this_cpu().current, *frame);
+    Vcpu& v = *this_cpu().current;
+    // Read first: a fault the fast path takes writing the guest stack changes CR2.
+    const uint64_t address = arch::read_cr2();
+    if (!kernel_page_fault_fast(v, *frame, address))
+        page_fault_general(v, *frame, address);
     exit_to_guest();
 }

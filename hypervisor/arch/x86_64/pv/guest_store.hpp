@@ -1,0 +1,38 @@
+// Storing an exception frame straight into guest memory, with fault recovery.
+//
+// copy_to_guest (seam/guest_memory.hpp) copies from a buffer; the page-fault fast path has
+// its eight frame words in registers already, so it stores them directly. Each store has
+// an entry in the exception table whose fixup is the `fault` label: a fault (the guest's
+// stack page is not mapped or not writable) ends the stores and returns false, with some
+// of the words possibly written, exactly like a failed copy_to_guest.
+#pragma once
+
+#include <cstdint>
+
+namespace hv {
+
+// dst must be a range seam's guest_range_ok accepts for 64 bytes (the caller checks).
+[[nodiscard]] inline bool store_guest_words8(uint64_t dst, const uint64_t (&w)[8]) {
+    asm goto("1: movq %1, 0(%0)\n\t"
+             "2: movq %2, 8(%0)\n\t"
+             "3: movq %3, 16(%0)\n\t"
+             "4: movq %4, 24(%0)\n\t"
+             "5: movq %5, 32(%0)\n\t"
+             "6: movq %6, 40(%0)\n\t"
+             "7: movq %7, 48(%0)\n\t"
+             "8: movq %8, 56(%0)\n\t"
+             ".pushsection .hv_extable, \"a\"\n\t"
+             ".balign 8\n\t"
+             ".quad 1b, %l[fault], 2b, %l[fault], 3b, %l[fault], 4b, %l[fault]\n\t"
+             ".quad 5b, %l[fault], 6b, %l[fault], 7b, %l[fault], 8b, %l[fault]\n\t"
+             ".popsection"
+             :
+             : "r"(dst), "r"(w[0]), "r"(w[1]), "r"(w[2]), "r"(w[3]), "r"(w[4]), "r"(w[5]), "r"(w[6]), "r"(w[7])
+             : "memory"
+             : fault);
+    return true;
+fault:
+    return false;
+}
+
+}  // namespace hv
