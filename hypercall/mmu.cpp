@@ -15,6 +15,7 @@
 #include "hypercall/handlers.hpp"
 #include "hypercall/public/hypercalls.hpp"
 #include "hypercall/public/mmu.hpp"
+#include "pv/entry_updater.hpp"
 #include "kernel/m2p.hpp"
 #include "kernel/memory.hpp"
 
@@ -162,7 +163,8 @@ Status run_mmuext(HypercallContext& ctx, Domain& owner, const xen::MmuextOp& op)
     return Status::NotSupported;
 }
 
-// Shared loop of mmu_update and mmuext_op: per-entry work, preemption, *pdone.
+// Shared loop of mmu_update and mmuext_op: per-entry work, preemption, *pdone. `owner`: the batch's
+// page owner (page_owner()), checked by the caller before anything else.
 template <typename Entry, typename Fn>
 int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) {
     GuestIn<Entry> list(args.a[0]);
@@ -174,9 +176,6 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
         if (!pdone.is_null())
             (void)pdone.read(done);
     }
-    auto owner = page_owner(ctx, args.a[3]);
-    if (!owner.ok())
-        return to_guest_errno(owner.status());
     Status status = Status::Ok;
     uint32_t i = 0;
     bool preempted = false;
@@ -188,7 +187,7 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
         Entry e;
         status = list.read(i, e);
         if (status == Status::Ok)
-            status = apply(**owner, e);
+            status = apply(e);
         if (status != Status::Ok)
             break;
     }
@@ -206,8 +205,12 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
 }  // namespace
 
 HV_HYPERCALL(mmu_update) {
-    bool upper_changed = false;
-    const int64_t rc = run_batch<xen::MmuUpdate>(ctx, args, [&](Domain& owner, const xen::MmuUpdate& req) {
+    auto owner = page_owner(ctx, args.a[3]);
+    if (!owner.ok())
+        return to_guest_errno(owner.status());
+    Domain& pages = **owner;
+    pv::EntryUpdater updater(page_types(), ctx.domain().id(), pages.id());
+    const int64_t rc = run_batch<xen::MmuUpdate>(ctx, args, [&](const xen::MmuUpdate& req) {
         const uint64_t cmd = req.ptr & xen::mmu_cmd_mask;
         const uint64_t address = req.ptr & ~7ull;
         const Pfn mfn = address >> kPageShift;
@@ -217,18 +220,12 @@ HV_HYPERCALL(mmu_update) {
         case xen::MmuCmd::pt_update_no_translate: {
             const unsigned index = static_cast<unsigned>((address & (kPageSize - 1)) >> 3);
             const bool preserve = static_cast<xen::MmuCmd>(cmd) == xen::MmuCmd::pt_update_preserve_ad;
-            const pv::PageType type = page_types().type_of(mfn);
-            Status s = &owner == &ctx.domain()
-                           ? page_types().update_entry(mfn, index, req.val, owner.id(), preserve)
-                           : page_types().update_foreign_entry(mfn, index, req.val, ctx.domain().id(), owner.id(), preserve);
-            if (s == Status::Ok && pv::table_level(type) > 1)
-                upper_changed = true;
-            return s;
+            return updater.update(mfn, index, req.val, preserve);
         }
         case xen::MmuCmd::machphys_update:
-            if (&owner != &ctx.domain() && !ctx.domain().privileged())
+            if (&pages != &ctx.domain() && !ctx.domain().privileged())
                 return Status::Permission;
-            if (!page_types().get_page(mfn, owner.id()))
+            if (!page_types().get_page(mfn, pages.id()))
                 return Status::InvalidArgument;
             m2p_set(mfn, req.val);
             page_types().put_page(mfn);
@@ -236,14 +233,16 @@ HV_HYPERCALL(mmu_update) {
         }
         return Status::NotSupported;
     });
-    if (upper_changed)
+    if (updater.changed_upper())
         flush_local();
     return rc;
 }
 
 HV_HYPERCALL(mmuext_op) {
-    return run_batch<xen::MmuextOp>(ctx, args,
-                                    [&](Domain& owner, const xen::MmuextOp& op) { return run_mmuext(ctx, owner, op); });
+    auto owner = page_owner(ctx, args.a[3]);
+    if (!owner.ok())
+        return to_guest_errno(owner.status());
+    return run_batch<xen::MmuextOp>(ctx, args, [&](const xen::MmuextOp& op) { return run_mmuext(ctx, **owner, op); });
 }
 
 HV_HYPERCALL(update_va_mapping) {
@@ -254,7 +253,8 @@ HV_HYPERCALL(update_va_mapping) {
     auto slot = find_l1(v, va);
     if (!slot.ok())
         return to_guest_errno(slot.status());
-    if (Status s = page_types().update_entry(slot->table, slot->index, value, v.domain().id(), false); s != Status::Ok)
+    pv::EntryUpdater updater(page_types(), v.domain().id(), v.domain().id());
+    if (Status s = updater.update_l1(slot->table, slot->index, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }
@@ -271,8 +271,8 @@ HV_HYPERCALL(update_va_mapping_otherdomain) {
     auto slot = find_l1(ctx.vcpu(), va);
     if (!slot.ok())
         return to_guest_errno(slot.status());
-    if (Status s = page_types().update_foreign_entry(slot->table, slot->index, value, ctx.domain().id(), owner->id(), false);
-        s != Status::Ok)
+    pv::EntryUpdater updater(page_types(), ctx.domain().id(), owner->id());
+    if (Status s = updater.update_l1(slot->table, slot->index, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }

@@ -3,6 +3,7 @@
 // page_validation.cpp.
 #include "pv/page_types.hpp"
 
+#include "pv/entry_updater.hpp"
 #include "pv/frame_state.hpp"
 #include "seam/panic.hpp"
 
@@ -314,25 +315,8 @@ Status PageTypes::update_entry(Pfn table_mfn, unsigned index, uint64_t new_entry
 
 Status PageTypes::update_foreign_entry(Pfn table_mfn, unsigned index, uint64_t new_entry, uint16_t table_owner,
                                        uint16_t page_owner, bool preserve_ad) {
-    HV_ASSERT(index < kEntriesPerTable);
-    LockGuard guard(lock_for(table_owner));
-    if (!get_page(table_mfn, table_owner))
-        return Status::InvalidArgument;
-    Status status = Status::InvalidArgument;
-    const uint64_t word = load_type(frame(table_mfn));
-    const PageType type = stored_type(word);
-    if (type_refs(word) != 0 && (word & kValidated) != 0 && is_table_type(type)) {
-        if (type == PageType::L1 || page_owner == table_owner)
-            status = modify_entry(table_mfn, table_level(type), index, new_entry, table_owner, page_owner, preserve_ad);
-    } else if (get_type_held(table_mfn, PageType::Writable) == Status::Ok) {
-        // Not a live table: an ordinary write, made while holding a Writable ref so that the page cannot
-        // become a table meanwhile.
-        store_entry(&access_.table(table_mfn)[index], new_entry);
-        put_type_held(table_mfn, kNoParent);
-        status = Status::Ok;
-    }
-    drop_ref(table_mfn);
-    return status;
+    EntryUpdater updater(*this, table_owner, page_owner);
+    return updater.update(table_mfn, index, new_entry, preserve_ad);
 }
 
 // ---- queries --------------------------------------------------------------------------------------
