@@ -25,10 +25,6 @@ namespace {
 using pv::PageType;
 using xen::MmuextCmd;
 
-constexpr uint64_t kPresent = 1;
-constexpr uint64_t kLarge = 1ull << 7;
-constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
-
 // The domain whose pages a batch may reference (low 16 bits of foreigndom).
 Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
     const uint16_t id = static_cast<uint16_t>(foreigndom);
@@ -42,23 +38,9 @@ Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
 
 void flush_local() { arch::flush_tlb_local(); }
 
-// The L1 entry mapping `va` in v's kernel page tables: (L1 frame, index), or InvalidArgument.
-struct L1Slot {
-    Pfn table;
-    unsigned index;
-};
-Result<L1Slot> find_l1(const Vcpu& v, uint64_t va) {
-    Pfn table = v.pv.guest_table;
-    for (unsigned level = 4; level > 1; --level) {
-        const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
-        const uint64_t e = entries[(va >> (12 + 9 * (level - 1))) & 511];
-        if (!(e & kPresent) || (e & kLarge))
-            return Status::InvalidArgument;
-        table = (e & kAddressMask) >> kPageShift;
-        if (table >= max_pfn())
-            return Status::InvalidArgument;
-    }
-    return L1Slot{table, static_cast<unsigned>((va >> 12) & 511)};
+// guest_range_ok(va, 1), inline for update_va_mapping's hot path: canonical, outside the hypervisor's slots.
+bool guest_va_ok(uint64_t va) {
+    return layout::is_canonical(va) && (va < layout::kHypervisorVirtStart || va >= layout::kHypervisorVirtEnd);
 }
 
 // Applies the flush part of update_va_mapping's flags for `va`.
@@ -247,14 +229,11 @@ HV_HYPERCALL(mmuext_op) {
 
 HV_HYPERCALL(update_va_mapping) {
     const uint64_t va = args.a[0], value = args.a[1], flags = args.a[2];
-    if (!guest_range_ok(va, 1))
+    if (!guest_va_ok(va))
         return to_guest_errno(Status::InvalidArgument);
     Vcpu& v = ctx.vcpu();
-    auto slot = find_l1(v, va);
-    if (!slot.ok())
-        return to_guest_errno(slot.status());
     pv::EntryUpdater updater(page_types(), v.domain().id(), v.domain().id());
-    if (Status s = updater.update_l1(slot->table, slot->index, value); s != Status::Ok)
+    if (Status s = updater.update_mapping(v.pv.guest_table, va, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }
@@ -266,13 +245,10 @@ HV_HYPERCALL(update_va_mapping_otherdomain) {
     Domain* owner = domain_by_id(static_cast<uint16_t>(args.a[3]));
     if (owner == nullptr)
         return to_guest_errno(Status::NoSuchDomain);
-    if (!guest_range_ok(va, 1))
+    if (!guest_va_ok(va))
         return to_guest_errno(Status::InvalidArgument);
-    auto slot = find_l1(ctx.vcpu(), va);
-    if (!slot.ok())
-        return to_guest_errno(slot.status());
     pv::EntryUpdater updater(page_types(), ctx.domain().id(), owner->id());
-    if (Status s = updater.update_l1(slot->table, slot->index, value); s != Status::Ok)
+    if (Status s = updater.update_mapping(ctx.vcpu().pv.guest_table, va, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }

@@ -1,6 +1,6 @@
 // EntryUpdater: a run of page-table entry updates made by one caller on one CPU (one mmu_update batch,
 // one update_va_mapping): the hot path of a PV guest's memory management. Each update gives exactly the
-// result PageTypes::update_foreign_entry specifies (that function is one EntryUpdater update); two
+// result PageTypes::update_foreign_entry specifies (that function is one EntryUpdater update); these
 // shortcuts make a run cheap without changing any result:
 //
 //  - Table cache. The updater keeps a general reference on the table it last updated, with the table's
@@ -18,6 +18,9 @@
 //    the limit (so no foreign or grant mapping, which the slow path refuses with Busy, gains RW), and the
 //    cache attributes are those the old entry was already accepted with (the hypervisor-page check gives
 //    the same answer while the old entry keeps the frame allocated).
+//
+//  - update_va_mapping walks to its L1 under the page-table lock, where the tables on the path are
+//    validated tables of the table owner that nobody else can change, so the walk takes no references.
 //
 // Not shared between CPUs; several updaters (one per vCPU) may run on one domain's tables at once: every
 // entry write and type change still happens under the table owner's page-table lock or by CAS, as
@@ -37,31 +40,37 @@ class EntryUpdater {
 public:
     // Updates of tables owned by `table_owner` whose L1 entries may map frames of `page_owner` (the same
     // domain, or one the caller checked `table_owner` may map).
-    EntryUpdater(PageTypes& types, uint16_t table_owner, uint16_t page_owner);
-    ~EntryUpdater();
+    EntryUpdater(PageTypes& types, uint16_t table_owner, uint16_t page_owner)
+        : types_(types),
+          lock_(types.lock_for(table_owner)),
+          table_owner_(table_owner),
+          page_owner_(page_owner) {}
+    ~EntryUpdater() {
+        if (table_ != kNoTable)
+            release_table();
+    }
     EntryUpdater(const EntryUpdater&) = delete;
     EntryUpdater& operator=(const EntryUpdater&) = delete;
 
     // mmu_update MMU_NORMAL_PT_UPDATE / MMU_PT_UPDATE_PRESERVE_AD: see PageTypes::update_entry.
     [[nodiscard]] Status update(Pfn table, unsigned index, uint64_t new_entry, bool preserve_ad);
-    // update_va_mapping: the same, but only a validated L1 table may be updated (Xen: -EINVAL otherwise).
-    [[nodiscard]] Status update_l1(Pfn table, unsigned index, uint64_t new_entry);
+    // update_va_mapping: the L1 entry that maps `va` (canonical, outside the hypervisor's slots) in the
+    // tables under `l4`, the table owner's current L4 (validated, referenced by the caller). Only a
+    // validated L1 is updated (Xen: -EINVAL otherwise, and when the walk finds no L1).
+    [[nodiscard]] Status update_mapping(Pfn l4, uint64_t va, uint64_t new_entry);
     // Some successful update changed an entry of an L2-L4 table (the caller's TLB flush decision).
     bool changed_upper() const { return changed_upper_; }
 
 private:
     static constexpr Pfn kNoTable = ~Pfn{0};
-    enum class Accept { AnyPage, L1Only };
-    Status run(Pfn table, unsigned index, uint64_t new_entry, bool preserve_ad, Accept accept);
     bool hold_table(Pfn table);
     void release_table();
-    Status update_l1_held(unsigned index, uint64_t new_entry, bool preserve_ad);
+    [[gnu::always_inline]] Status update_l1_held(Pfn table, uint64_t* entries, unsigned index, uint64_t new_entry, bool preserve_ad);
 
     PageTypes& types_;
     TicketLock& lock_;
     const uint16_t table_owner_;
     const uint16_t page_owner_;
-    const uint64_t l1_disallowed_;  // disallowed_flags(1, table owner's io_capable)
     bool changed_upper_ = false;
     Pfn table_ = kNoTable;  // the table whose general ref is held, or kNoTable
     FrameInfo* table_info_ = nullptr;

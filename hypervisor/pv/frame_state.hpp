@@ -65,7 +65,7 @@ inline bool compare_exchange_entry(uint64_t* slot, uint64_t& expected, uint64_t 
 // Writes an entry of a live table. The MMU may set A/D meanwhile; nothing else may change it (the writer
 // holds the owner's page-table lock and the guest has no writable mapping of the table). `preserve_ad`:
 // keep the A/D bits the entry has at the moment of the write (MMU_PT_UPDATE_PRESERVE_AD).
-inline void write_live_entry(uint64_t* slot, uint64_t old_entry, uint64_t new_entry, bool preserve_ad) {
+[[gnu::always_inline]] inline void write_live_entry(uint64_t* slot, uint64_t old_entry, uint64_t new_entry, bool preserve_ad) {
     constexpr uint64_t kAccessedDirty = pte::kAccessed | pte::kDirty;
     uint64_t previous;
     if (preserve_ad) {
