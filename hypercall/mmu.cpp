@@ -15,6 +15,7 @@
 #include "hypercall/handlers.hpp"
 #include "hypercall/public/hypercalls.hpp"
 #include "hypercall/public/mmu.hpp"
+#include "pv/entry_updater.hpp"
 #include "kernel/m2p.hpp"
 #include "kernel/memory.hpp"
 
@@ -23,10 +24,6 @@ namespace {
 
 using pv::PageType;
 using xen::MmuextCmd;
-
-constexpr uint64_t kPresent = 1;
-constexpr uint64_t kLarge = 1ull << 7;
-constexpr uint64_t kAddressMask = 0x000ffffffffff000ull;
 
 // The domain whose pages a batch may reference (low 16 bits of foreigndom).
 Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
@@ -41,23 +38,9 @@ Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
 
 void flush_local() { arch::flush_tlb_local(); }
 
-// The L1 entry mapping `va` in v's kernel page tables: (L1 frame, index), or InvalidArgument.
-struct L1Slot {
-    Pfn table;
-    unsigned index;
-};
-Result<L1Slot> find_l1(const Vcpu& v, uint64_t va) {
-    Pfn table = v.pv.guest_table;
-    for (unsigned level = 4; level > 1; --level) {
-        const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
-        const uint64_t e = entries[(va >> (12 + 9 * (level - 1))) & 511];
-        if (!(e & kPresent) || (e & kLarge))
-            return Status::InvalidArgument;
-        table = (e & kAddressMask) >> kPageShift;
-        if (table >= max_pfn())
-            return Status::InvalidArgument;
-    }
-    return L1Slot{table, static_cast<unsigned>((va >> 12) & 511)};
+// guest_range_ok(va, 1), inline for update_va_mapping's hot path: canonical, outside the hypervisor's slots.
+bool guest_va_ok(uint64_t va) {
+    return layout::is_canonical(va) && (va < layout::kHypervisorVirtStart || va >= layout::kHypervisorVirtEnd);
 }
 
 // Applies the flush part of update_va_mapping's flags for `va`.
@@ -162,7 +145,8 @@ Status run_mmuext(HypercallContext& ctx, Domain& owner, const xen::MmuextOp& op)
     return Status::NotSupported;
 }
 
-// Shared loop of mmu_update and mmuext_op: per-entry work, preemption, *pdone.
+// Shared loop of mmu_update and mmuext_op: per-entry work, preemption, *pdone. `owner`: the batch's
+// page owner (page_owner()), checked by the caller before anything else.
 template <typename Entry, typename Fn>
 int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) {
     GuestIn<Entry> list(args.a[0]);
@@ -174,9 +158,6 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
         if (!pdone.is_null())
             (void)pdone.read(done);
     }
-    auto owner = page_owner(ctx, args.a[3]);
-    if (!owner.ok())
-        return to_guest_errno(owner.status());
     Status status = Status::Ok;
     uint32_t i = 0;
     bool preempted = false;
@@ -188,7 +169,7 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
         Entry e;
         status = list.read(i, e);
         if (status == Status::Ok)
-            status = apply(**owner, e);
+            status = apply(e);
         if (status != Status::Ok)
             break;
     }
@@ -206,8 +187,12 @@ int64_t run_batch(HypercallContext& ctx, const HypercallArgs& args, Fn&& apply) 
 }  // namespace
 
 HV_HYPERCALL(mmu_update) {
-    bool upper_changed = false;
-    const int64_t rc = run_batch<xen::MmuUpdate>(ctx, args, [&](Domain& owner, const xen::MmuUpdate& req) {
+    auto owner = page_owner(ctx, args.a[3]);
+    if (!owner.ok())
+        return to_guest_errno(owner.status());
+    Domain& pages = **owner;
+    pv::EntryUpdater updater(page_types(), ctx.domain().id(), pages.id());
+    const int64_t rc = run_batch<xen::MmuUpdate>(ctx, args, [&](const xen::MmuUpdate& req) {
         const uint64_t cmd = req.ptr & xen::mmu_cmd_mask;
         const uint64_t address = req.ptr & ~7ull;
         const Pfn mfn = address >> kPageShift;
@@ -217,18 +202,12 @@ HV_HYPERCALL(mmu_update) {
         case xen::MmuCmd::pt_update_no_translate: {
             const unsigned index = static_cast<unsigned>((address & (kPageSize - 1)) >> 3);
             const bool preserve = static_cast<xen::MmuCmd>(cmd) == xen::MmuCmd::pt_update_preserve_ad;
-            const pv::PageType type = page_types().type_of(mfn);
-            Status s = &owner == &ctx.domain()
-                           ? page_types().update_entry(mfn, index, req.val, owner.id(), preserve)
-                           : page_types().update_foreign_entry(mfn, index, req.val, ctx.domain().id(), owner.id(), preserve);
-            if (s == Status::Ok && pv::table_level(type) > 1)
-                upper_changed = true;
-            return s;
+            return updater.update(mfn, index, req.val, preserve);
         }
         case xen::MmuCmd::machphys_update:
-            if (&owner != &ctx.domain() && !ctx.domain().privileged())
+            if (&pages != &ctx.domain() && !ctx.domain().privileged())
                 return Status::Permission;
-            if (!page_types().get_page(mfn, owner.id()))
+            if (!page_types().get_page(mfn, pages.id()))
                 return Status::InvalidArgument;
             m2p_set(mfn, req.val);
             page_types().put_page(mfn);
@@ -236,25 +215,25 @@ HV_HYPERCALL(mmu_update) {
         }
         return Status::NotSupported;
     });
-    if (upper_changed)
+    if (updater.changed_upper())
         flush_local();
     return rc;
 }
 
 HV_HYPERCALL(mmuext_op) {
-    return run_batch<xen::MmuextOp>(ctx, args,
-                                    [&](Domain& owner, const xen::MmuextOp& op) { return run_mmuext(ctx, owner, op); });
+    auto owner = page_owner(ctx, args.a[3]);
+    if (!owner.ok())
+        return to_guest_errno(owner.status());
+    return run_batch<xen::MmuextOp>(ctx, args, [&](const xen::MmuextOp& op) { return run_mmuext(ctx, **owner, op); });
 }
 
 HV_HYPERCALL(update_va_mapping) {
     const uint64_t va = args.a[0], value = args.a[1], flags = args.a[2];
-    if (!guest_range_ok(va, 1))
+    if (!guest_va_ok(va))
         return to_guest_errno(Status::InvalidArgument);
     Vcpu& v = ctx.vcpu();
-    auto slot = find_l1(v, va);
-    if (!slot.ok())
-        return to_guest_errno(slot.status());
-    if (Status s = page_types().update_entry(slot->table, slot->index, value, v.domain().id(), false); s != Status::Ok)
+    pv::EntryUpdater updater(page_types(), v.domain().id(), v.domain().id());
+    if (Status s = updater.update_mapping(v.pv.guest_table, va, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }
@@ -266,13 +245,10 @@ HV_HYPERCALL(update_va_mapping_otherdomain) {
     Domain* owner = domain_by_id(static_cast<uint16_t>(args.a[3]));
     if (owner == nullptr)
         return to_guest_errno(Status::NoSuchDomain);
-    if (!guest_range_ok(va, 1))
+    if (!guest_va_ok(va))
         return to_guest_errno(Status::InvalidArgument);
-    auto slot = find_l1(ctx.vcpu(), va);
-    if (!slot.ok())
-        return to_guest_errno(slot.status());
-    if (Status s = page_types().update_foreign_entry(slot->table, slot->index, value, ctx.domain().id(), owner->id(), false);
-        s != Status::Ok)
+    pv::EntryUpdater updater(page_types(), ctx.domain().id(), owner->id());
+    if (Status s = updater.update_mapping(ctx.vcpu().pv.guest_table, va, value); s != Status::Ok)
         return to_guest_errno(s);
     return to_guest_errno(flush_for(flags, va));
 }

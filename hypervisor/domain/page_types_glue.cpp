@@ -62,12 +62,11 @@ public:
 
 KernelFrameAccess access;
 alignas(pv::PageTypes) unsigned char storage[sizeof(pv::PageTypes)];
-pv::PageTypes* instance = nullptr;
 
 }  // namespace
 
-void page_types_init() { instance = new (storage) pv::PageTypes({&frame_info(0), max_pfn()}, access); }
+constinit pv::PageTypes* detail::page_types_instance = nullptr;
 
-pv::PageTypes& page_types() { return *instance; }
+void page_types_init() { detail::page_types_instance = new (storage) pv::PageTypes({&frame_info(0), max_pfn()}, access); }
 
 }  // namespace hv

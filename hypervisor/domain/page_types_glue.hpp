@@ -7,6 +7,10 @@
 namespace hv {
 
 void page_types_init();  // after memory_init and m2p_init
-pv::PageTypes& page_types();
+
+namespace detail {
+extern constinit pv::PageTypes* page_types_instance;  // set once by page_types_init
+}
+inline pv::PageTypes& page_types() { return *detail::page_types_instance; }
 
 }  // namespace hv

@@ -6,6 +6,8 @@
 #include <cstdint>
 
 #include "memory/frame.hpp"
+#include "pv/pte_rules.hpp"
+#include "seam/panic.hpp"
 
 namespace hv::pv::frame_state {
 
@@ -58,6 +60,22 @@ inline void store_entry(uint64_t* slot, uint64_t value) { __atomic_store_n(slot,
 inline uint64_t exchange_entry(uint64_t* slot, uint64_t value) { return __atomic_exchange_n(slot, value, __ATOMIC_ACQ_REL); }
 inline bool compare_exchange_entry(uint64_t* slot, uint64_t& expected, uint64_t desired) {
     return __atomic_compare_exchange_n(slot, &expected, desired, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
+}
+
+// Writes an entry of a live table. The MMU may set A/D meanwhile; nothing else may change it (the writer
+// holds the owner's page-table lock and the guest has no writable mapping of the table). `preserve_ad`:
+// keep the A/D bits the entry has at the moment of the write (MMU_PT_UPDATE_PRESERVE_AD).
+[[gnu::always_inline]] inline void write_live_entry(uint64_t* slot, uint64_t old_entry, uint64_t new_entry, bool preserve_ad) {
+    constexpr uint64_t kAccessedDirty = pte::kAccessed | pte::kDirty;
+    uint64_t previous;
+    if (preserve_ad) {
+        previous = old_entry;
+        while (!compare_exchange_entry(slot, previous, new_entry | (previous & kAccessedDirty))) {
+        }
+    } else {
+        previous = exchange_entry(slot, new_entry);
+    }
+    HV_ASSERT(((previous ^ old_entry) & ~kAccessedDirty) == 0);
 }
 
 }  // namespace hv::pv::frame_state

@@ -3,6 +3,8 @@
 // page_validation.cpp.
 #include "pv/page_types.hpp"
 
+#include "pv/entry_updater.hpp"
+#include "pv/frame_refs.hpp"
 #include "pv/frame_state.hpp"
 #include "seam/panic.hpp"
 
@@ -84,16 +86,7 @@ Status PageTypes::steal(Pfn mfn, uint16_t domain) {
 
 // ---- general references ------------------------------------------------------------------------------
 
-uint16_t PageTypes::get_ref_and_owner(Pfn mfn) {
-    FrameInfo& f = frame(mfn);
-    uint32_t word = load_ref(f);
-    do {
-        const uint32_t count = ref_count(word);
-        if (count == 0 || count >= kCountLimit)
-            return kOwnerNone;
-    } while (!exchange_ref(f, word, word + 1));
-    return load_owner(f);
-}
+uint16_t PageTypes::get_ref_and_owner(Pfn mfn) { return get_general_ref(frame(mfn)); }
 
 bool PageTypes::get_ref(Pfn mfn, uint16_t domain) {
     const uint16_t owner = get_ref_and_owner(mfn);
@@ -105,12 +98,7 @@ bool PageTypes::get_ref(Pfn mfn, uint16_t domain) {
 }
 
 void PageTypes::drop_ref(Pfn mfn) {
-    FrameInfo& f = frame(mfn);
-    uint32_t word = load_ref(f);
-    do {
-        HV_ASSERT(ref_count(word) != 0);
-    } while (!exchange_ref(f, word, word - 1));
-    if (ref_count(word - 1) == 0)
+    if (put_general_ref(frame(mfn)))
         free_frame(mfn);
 }
 
@@ -126,7 +114,8 @@ void PageTypes::free_frame(Pfn mfn) {
     access_.frame_freed(mfn, (word & kHypervisorPage) != 0);
 }
 
-bool PageTypes::get_page(Pfn mfn, uint16_t domain) { return has_frame_info(mfn) && get_ref(mfn, domain); }
+// No has_frame_info() needed: a frame that is not RAM has count 0 (I7), which get_ref() refuses.
+bool PageTypes::get_page(Pfn mfn, uint16_t domain) { return mfn < frames_.size() && get_ref(mfn, domain); }
 
 void PageTypes::put_page(Pfn mfn) {
     HV_ASSERT(has_frame_info(mfn));
@@ -137,6 +126,8 @@ void PageTypes::put_page(Pfn mfn) {
 
 Status PageTypes::get_type_held(Pfn mfn, PageType type) {
     FrameInfo& f = frame(mfn);
+    if (type == PageType::Writable)
+        return get_writable_ref(f) ? Status::Ok : Status::InvalidArgument;
     uint64_t old_word = load_type(f);
     uint64_t new_word;
     do {
@@ -145,11 +136,9 @@ Status PageTypes::get_type_held(Pfn mfn, PageType type) {
             return Status::InvalidArgument;
         if (count == 0) {
             HV_ASSERT((old_word & kPinned) == 0 && linear(old_word) == 0);
-            // A Writable page needs no checking; anything else enters the validating state (count 1,
-            // not validated), which keeps every other type out until validate() finishes.
+            // The validating state (count 1, not validated) keeps every other type out until validate()
+            // finishes.
             new_word = with_type(1, raw(type));
-            if (type == PageType::Writable)
-                new_word |= kValidated;
         } else {
             // A table or SegDesc type seen unvalidated is being (de)validated by the holder of its owner's
             // lock: for a same-owner caller that is a recursion into a page already on the validation
@@ -162,7 +151,6 @@ Status PageTypes::get_type_held(Pfn mfn, PageType type) {
 
     if (new_word & kValidated)
         return Status::Ok;
-
     if (stored_type(old_word) == PageType::Writable)
         access_.flush_before_protect(load_owner(f), mfn);
     const Status status = validate(mfn, type);
@@ -185,6 +173,8 @@ void PageTypes::put_type_held(Pfn mfn, Pfn parent_table) {
     FrameInfo& f = frame(mfn);
     uint64_t word = load_type(f);
     const PageType type = stored_type(word);
+    if (type == PageType::Writable)
+        return put_writable_ref(f);
     bool linear_use = false;
     if (parent_table < frames_.size() && is_table_type(type)) {
         FrameInfo& parent = frame(parent_table);
@@ -219,8 +209,7 @@ void PageTypes::put_type_held(Pfn mfn, Pfn parent_table) {
                 HV_ASSERT(dropped);
                 return;
             }
-            if (type != PageType::Writable)
-                new_word &= ~kValidated;
+            new_word &= ~kValidated;
         }
         if (exchange_type(f, word, new_word))
             return;
@@ -314,25 +303,8 @@ Status PageTypes::update_entry(Pfn table_mfn, unsigned index, uint64_t new_entry
 
 Status PageTypes::update_foreign_entry(Pfn table_mfn, unsigned index, uint64_t new_entry, uint16_t table_owner,
                                        uint16_t page_owner, bool preserve_ad) {
-    HV_ASSERT(index < kEntriesPerTable);
-    LockGuard guard(lock_for(table_owner));
-    if (!get_page(table_mfn, table_owner))
-        return Status::InvalidArgument;
-    Status status = Status::InvalidArgument;
-    const uint64_t word = load_type(frame(table_mfn));
-    const PageType type = stored_type(word);
-    if (type_refs(word) != 0 && (word & kValidated) != 0 && is_table_type(type)) {
-        if (type == PageType::L1 || page_owner == table_owner)
-            status = modify_entry(table_mfn, table_level(type), index, new_entry, table_owner, page_owner, preserve_ad);
-    } else if (get_type_held(table_mfn, PageType::Writable) == Status::Ok) {
-        // Not a live table: an ordinary write, made while holding a Writable ref so that the page cannot
-        // become a table meanwhile.
-        store_entry(&access_.table(table_mfn)[index], new_entry);
-        put_type_held(table_mfn, kNoParent);
-        status = Status::Ok;
-    }
-    drop_ref(table_mfn);
-    return status;
+    EntryUpdater updater(*this, table_owner, page_owner);
+    return updater.update(table_mfn, index, new_entry, preserve_ad);
 }
 
 // ---- queries --------------------------------------------------------------------------------------

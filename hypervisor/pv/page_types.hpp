@@ -30,6 +30,9 @@
 //     the target of one (linear count < 0), so de-validation recursion is bounded (Xen XSA-240).
 //  I6 The general count never rises from zero ("cannot revive"); reaching zero frees the frame
 //     (FrameAccess::frame_freed) and requires the type count to be zero.
+//  I7 A frame that is not RAM (has_frame_info() false: MMIO or a hole, even below frame_count()) has
+//     general count 0 forever: the only paths that raise a count from 0 (assign, assign_shared) check
+//     has_frame_info(). So a non-zero count means RAM.
 //
 // Encoding (FrameInfo stays 32 bytes; the allocator's `flags`/`order` are not touched):
 //   refcount : bit 31 allocation ref held, bit 30 hypervisor page (assign_shared), bits 0-29 count.
@@ -179,6 +182,7 @@ public:
     size_t frame_count() const { return frames_.size(); }
 
 private:
+    friend class EntryUpdater;  // the entry-update path (pv/entry_updater.hpp) works on the internals below
     static constexpr Pfn kNoParent = ~Pfn{0};
 
     // General count (lock-free).

@@ -19,21 +19,6 @@ namespace {
 
 constexpr PageType stored_type(uint64_t word) { return static_cast<PageType>(type_bits(word)); }
 
-// Writes a live entry. The MMU may set A/D meanwhile; nothing else may change it (we hold the owner's
-// page-table lock and the guest has no writable mapping of the table).
-void write_entry(uint64_t* slot, uint64_t old_entry, uint64_t new_entry, bool preserve_ad) {
-    constexpr uint64_t kAccessedDirty = pte::kAccessed | pte::kDirty;
-    uint64_t previous;
-    if (preserve_ad) {
-        previous = old_entry;
-        while (!compare_exchange_entry(slot, previous, new_entry | (previous & kAccessedDirty))) {
-        }
-    } else {
-        previous = exchange_entry(slot, new_entry);
-    }
-    HV_ASSERT(((previous ^ old_entry) & ~kAccessedDirty) == 0);
-}
-
 }  // namespace
 
 // ---- references held by one entry --------------------------------------------------------------------
@@ -239,7 +224,7 @@ Status PageTypes::modify_entry(Pfn table, unsigned level, unsigned index, uint64
         HV_TRY(check_entry(level, new_entry, level == 1 && access_.io_capable(owner)));
         new_entry = adjust_entry(level, new_entry);
         if (same_mapping(old_entry, new_entry)) {
-            write_entry(slot, old_entry, new_entry, preserve_ad);
+            write_live_entry(slot, old_entry, new_entry, preserve_ad);
             return Status::Ok;
         }
         // New references first: the old entry may hold the last reference the new one needs.
@@ -251,7 +236,7 @@ Status PageTypes::modify_entry(Pfn table, unsigned level, unsigned index, uint64
             HV_TRY(take_upper_refs(table, level, new_entry, owner));
         }
     }
-    write_entry(slot, old_entry, new_entry, preserve_ad);
+    write_live_entry(slot, old_entry, new_entry, preserve_ad);
     if (level == 1)
         drop_l1_refs(old_entry);
     else

@@ -60,23 +60,63 @@ constexpr bool is_guest_l4_slot(unsigned slot) {
 // Flag bits (of 0-11 and 52-63) a present entry of `level` (1..4) must not have. `io_capable`: the
 // table's owner may choose cache attributes in L1 entries (Xen: cache_flush_permitted, i.e. dom0 and
 // driver domains with I/O resources).
-uint64_t disallowed_flags(unsigned level, bool io_capable);
+constexpr uint64_t disallowed_flags(unsigned level, bool io_capable) {
+    constexpr uint64_t kFlagBits = 0xfffull | (0xfffull << 52);  // 12-51 are the address
+    // Flags any level may carry (Xen's base: everything else is in base_disallow_mask).
+    constexpr uint64_t kBaseAllowed = pte::kPresent | pte::kWritable | pte::kUser | pte::kAccessed | pte::kDirty |
+                                      pte::kAvailable | pte::kAvailableHigh | pte::kNoExecute;
+    uint64_t disallowed = kFlagBits & ~kBaseAllowed;
+    if (level == 1) {
+        // Bit 62 (Xen's _PAGE_GNTTAB) is refused only by debug builds of Xen; release
+        // builds, the reference, let guests use it like the other spare bits.
+        disallowed &= ~pte::kGlobal;
+        if (io_capable)
+            disallowed &= ~pte::kCacheAttributes;
+    }
+    return disallowed;
+}
 
 // Ok for a non-present entry or a present entry whose flags are allowed at `level`; InvalidArgument
 // otherwise (Xen -EINVAL "Bad L<n> flags"). Says nothing about the frame the entry names.
-[[nodiscard]] Status check_entry(unsigned level, uint64_t entry, bool io_capable);
+[[nodiscard]] constexpr Status check_entry(unsigned level, uint64_t entry, bool io_capable) {
+    if (level < 1 || level > 4)
+        return Status::InvalidArgument;
+    if (!entry_present(entry))
+        return Status::Ok;
+    return (entry & disallowed_flags(level, io_capable)) != 0 ? Status::InvalidArgument : Status::Ok;
+}
 
 // The entry as the hypervisor installs it (US forced, L1 global/kernel marking, L4 accessed).
 // Non-present entries are returned unchanged.
-uint64_t adjust_entry(unsigned level, uint64_t entry);
-
-// True when replacing `old_entry` by `new_entry` (already adjusted) changes neither the frame nor any
-// bit that affects safety (P, RW, PWT, PCD, PAT/PSE), so no reference needs to move: only NX, AVL,
-// G, D, A and US may differ. (Linear page tables are allowed, so RW counts for every level.)
-constexpr bool same_mapping(uint64_t old_entry, uint64_t new_entry) {
-    constexpr uint64_t kSafetyBits = pte::kAddressMask | pte::kPresent | pte::kWritable | pte::kCacheAttributes;
-    return ((old_entry ^ new_entry) & kSafetyBits) == 0;
+constexpr uint64_t adjust_entry(unsigned level, uint64_t entry) {
+    if (!entry_present(entry))
+        return entry;
+    switch (level) {
+    case 1:
+        // A kernel mapping (no US) becomes a user-accessible one marked kernel-only; whatever is not
+        // marked kernel-only is a user mapping, shared by the kernel and user L4s, hence global.
+        if ((entry & pte::kUser) == 0)
+            entry |= pte::kGuestKernel | pte::kUser;
+        if ((entry & pte::kGuestKernel) == 0)
+            entry |= pte::kGlobal | pte::kUser;
+        return entry;
+    case 2:
+    case 3:
+        return entry | pte::kUser;
+    case 4:
+        return entry | pte::kUser | pte::kAccessed;
+    default:
+        return entry;
+    }
 }
+
+// The bits of an entry that decide which references it holds and what it allows: the frame, P, RW and
+// the cache attributes (PWT, PCD, PAT/PSE).
+inline constexpr uint64_t kMappingBits = pte::kAddressMask | pte::kPresent | pte::kWritable | pte::kCacheAttributes;
+// True when replacing `old_entry` by `new_entry` (already adjusted) changes none of kMappingBits, so no
+// reference needs to move: only NX, AVL, G, D, A and US may differ. (Linear page tables are allowed, so
+// RW counts for every level.)
+constexpr bool same_mapping(uint64_t old_entry, uint64_t new_entry) { return ((old_entry ^ new_entry) & kMappingBits) == 0; }
 
 // For an MMIO (non-RAM) L1 mapping: the bits to flip in the entry so that it cannot be cached (a
 // potentially cacheable memory type becomes UC), given Xen's PAT layout
