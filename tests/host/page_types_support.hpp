@@ -270,7 +270,7 @@ inline std::string unexpected_tracked_changes(const FakeMachine& m) {
 }
 
 // Recomputes every general count, type count and linear count from the page contents, the pins, the
-// allocation refs and `external`, and checks invariants I1-I6 of page_types.hpp. Returns "" when all
+// allocation refs and `external`, and checks invariants I1-I7 of page_types.hpp. Returns "" when all
 // hold, else a description of the first few violations. Only meaningful while no operation runs.
 HV_AUDIT_NO_COVERAGE inline std::string audit(FakeMachine& m, const ExternalRefs& external = {}) {
     const size_t n = m.frames.size();
@@ -375,8 +375,11 @@ HV_AUDIT_NO_COVERAGE inline std::string audit(FakeMachine& m, const ExternalRefs
     }
 
     for (Pfn f = 0; f < n; ++f) {
-        if (!facts[f].ram)
+        if (!facts[f].ram) {
+            if (facts[f].state.general != 0)
+                fail([&] { return "frame " + std::to_string(f) + ": not RAM but referenced (I7)"; });
             continue;
+        }
         const Facts& x = facts[f];
         auto name = [&] { return "frame " + std::to_string(f); };
         const uint32_t general = x.state.general, typed = x.state.type_count;
