@@ -65,7 +65,7 @@ private:
     static constexpr Pfn kNoTable = ~Pfn{0};
     bool hold_table(Pfn table);
     void release_table();
-    [[gnu::always_inline]] Status update_l1_held(Pfn table, uint64_t* entries, unsigned index, uint64_t new_entry, bool preserve_ad);
+    [[gnu::always_inline]] inline Status update_l1_held(Pfn table, uint64_t* entries, unsigned index, uint64_t new_entry, bool preserve_ad);
 
     PageTypes& types_;
     TicketLock& lock_;
