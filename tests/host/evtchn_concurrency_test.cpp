@@ -35,8 +35,13 @@ TEST(EvtchnConcurrency, SendRacesCloseAndRebind) {
         }
     });
     // Domain A closes and re-binds its end; also sends on it.
+    // The race needs both threads running: start once the sender has sent, and go on until
+    // it has sent many times (a loaded machine may run the threads one after the other).
     std::thread closer([&] {
-        for (int i = 0; i < 2000; ++i) {
+        // Bounded: a failed assertion ends the sender early.
+        for (int spin = 0; sends_ok.load() == 0 && spin < 10'000'000; ++spin)
+            std::this_thread::yield();
+        for (int i = 0; i < 2000 || (sends_ok.load() < 1000 && i < 1'000'000); ++i) {
             Status s = send(a.domain, port_a.load());
             ASSERT_EQ(s, Status::Ok);
             ASSERT_EQ(close(a.domain, port_a.load()), Status::Ok);
