@@ -63,15 +63,19 @@ public:
     GrantTable* get() const { return table_; }
     GrantTable& operator*() const { return *table_; }
     GrantTable* operator->() const { return table_; }
-    void reset() {
-        if (domains_ != nullptr && table_ != nullptr)
+    // Inline: most TableRefs an operation resets hold nothing (empty, or the caller's own
+    // table), and a call per reset cost more than the check.
+    [[gnu::always_inline]] void reset() {
+        if (domains_ != nullptr)
             domains_->release(*table_);
         domains_ = nullptr;
         table_ = nullptr;
     }
 
 private:
-    GrantDomains* domains_ = nullptr;  // null for the caller's own table (nothing to release)
+    // Null for the caller's own table and for an empty TableRef (nothing to release);
+    // otherwise table_ is not null either.
+    GrantDomains* domains_ = nullptr;
     GrantTable* table_ = nullptr;
 };
 
