@@ -128,6 +128,9 @@ private:
             release_held(buf);
     }
     void release_held(Buffer& buf);
+    static void hold_grant(Buffer& buf, xen::GrantRef ref);
+    xen::GrantStatus switch_source_grant(xen::GrantRef ref);
+    // With the granter's lock held.
     xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame);
     void release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly);
 
