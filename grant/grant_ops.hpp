@@ -128,6 +128,9 @@ private:
             release_held(buf);
     }
     void release_held(Buffer& buf);
+    static void hold_grant(Buffer& buf, xen::GrantRef ref);
+    xen::GrantStatus switch_source_grant(xen::GrantRef ref);
+    // With the granter's lock held.
     xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame);
     void release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly);
 
@@ -144,8 +147,8 @@ private:
 // references of host mappings belong to its page-table entries, dropped when those are
 // torn down; device mappings' references are dropped here); then
 // GrantTable::release_frames() gives its shared frames back. While pinned_entries() is
-// not 0, other domains still map its grants: the table must stay findable by its serial
-// (GrantDomains, "retired") so that their unmaps succeed, as they do on Xen against a
+// not 0, other domains still map its grants: the table must stay alive for their maptrack
+// entries (GrantDomains, "retired") so that their unmaps succeed, as they do on Xen against a
 // zombie domain; once it is 0 and no lookup is in flight it may be deleted.
 void release_mappings(GrantContext& ctx, GrantTable& mapper);
 

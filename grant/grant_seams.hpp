@@ -104,12 +104,14 @@ protected:
 
 class GrantDomains {
 public:
-    // The grant table of domain `id` (not DOMID_SELF), kept alive until release() (Xen:
-    // rcu_lock_domain_by_id). With serial 0: the table of the live domain, nullptr if
-    // there is none or it is being destroyed. With a serial (GrantTable::serial()): that
-    // very table, also after its domain was destroyed while other domains still pinned
-    // its grants (a retired table, as Xen keeps a zombie domain), nullptr if it is gone.
-    virtual GrantTable* acquire(DomainId id, uint64_t serial) = 0;
+    // The grant table of live domain `id` (not DOMID_SELF), kept alive until release()
+    // (Xen: rcu_lock_domain_by_id); nullptr if there is none or it is being destroyed.
+    virtual GrantTable* acquire(DomainId id) = 0;
+    // Another hold, released by release(), on a table the caller knows to be alive
+    // because it holds one of its pins (a mapping's: grant_table.hpp G3), also after its
+    // domain was destroyed while other domains still pinned its grants (a retired table,
+    // as Xen keeps a zombie domain). Unmaps use it instead of a lookup by id.
+    virtual void retain(GrantTable& table) = 0;
     virtual void release(GrantTable& table) = 0;
 
 protected:

@@ -159,7 +159,7 @@ bool GrantTable::add_maptrack_frame() {
     auto* entries = static_cast<MaptrackEntry*>(page);
     const xen::GrantHandle first = maptrack_limit_;
     for (unsigned i = 0; i < kMaptrackPerPage; ++i)
-        new (&entries[i]) MaptrackEntry{first + i + 1, 0, 0, 0};  // links the free list
+        new (&entries[i]) MaptrackEntry{first + i + 1, 0, 0, nullptr};  // links the free list
     // The new frame's entries after the first go before the old free list; its last entry
     // links to the old head (which becomes the end once it is the tail's only successor).
     entries[kMaptrackPerPage - 1].ref = free_head_;

@@ -16,8 +16,11 @@
 //     domain using it and `frame` the frame pinned by the first use (the guest's later
 //     edits of the shared entry do not move it).
 //  G3 a maptrack entry with flags != 0 holds exactly the pins its flags name (host and/or
-//     device, read-only or writable) on (domid, ref); a free one has flags 0 and its
-//     `ref` links the free list.
+//     device, read-only or writable) on (granter, ref); a free one has flags 0 and its
+//     `ref` links the free list. Those pins keep the granter's table alive (a table is
+//     deleted only once pinned_entries() is 0, see GrantDomains), so `granter` stays a
+//     valid pointer for as long as the entry is in use, even after the granting domain
+//     was destroyed and its id reused.
 //  G4 pin counters are 8 bits; a use that would set a counter's top bit is refused.
 //
 // Locking:
@@ -60,11 +63,12 @@ inline constexpr unsigned kActivePerPage = kPageSize / sizeof(ActiveEntry);  // 
 
 // Xen: struct grant_mapping (16 bytes, so a maptrack frame holds 256 as in Xen and the
 // limits mean the same number of handles).
+class GrantTable;
 struct MaptrackEntry {
-    xen::GrantRef ref;        // the grant; the next free handle while free
-    uint16_t flags;           // GNTMAP_* of the mapping still in place; 0 = free
-    DomainId domid;           // the granting domain
-    uint64_t granter_serial;  // that domain's table instance (domain ids are reused)
+    xen::GrantRef ref;     // the grant; the next free handle while free
+    uint16_t flags;        // GNTMAP_* of the mapping still in place; 0 = free
+    DomainId domid;        // the granting domain
+    GrantTable* granter;   // its table instance (valid while flags != 0: G3)
 };
 static_assert(sizeof(MaptrackEntry) == 16);
 inline constexpr unsigned kMaptrackPerPage = kPageSize / sizeof(MaptrackEntry);  // 256
@@ -163,11 +167,10 @@ public:
     // Frees the maptrack pages; every entry must be free (maptrack_lock() taken here).
     void release_maptrack();
 
-    // Bookkeeping of the GrantDomains implementation: the lookups (TableRefs) in flight,
-    // and its list of retired tables.
+    // Bookkeeping of the GrantDomains implementation: the holds (TableRefs) in flight,
+    // and whether the domain is gone while others still pin its grants.
     std::atomic<uint32_t> lookups{0};
     std::atomic<bool> retired{false};
-    GrantTable* retired_next = nullptr;
 
 private:
     static constexpr xen::GrantHandle kListEnd = ~0u;  // Xen MAPTRACK_TAIL

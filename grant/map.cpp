@@ -168,7 +168,7 @@ void map_grant_ref(GrantContext& ctx, GrantTable& mapper, xen::GrantMapRef& op) 
     }
     MaptrackEntry& mt = *mapper.maptrack(*handle);
     mt.domid = dom;
-    mt.granter_serial = granter->serial();
+    mt.granter = granter.get();
     mt.ref = ref;
     mt.flags = static_cast<uint16_t>(flags);  // Xen keeps the low 16 bits of the flags
     op.dev_bus_addr = frame << 12;

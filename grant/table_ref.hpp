@@ -33,14 +33,21 @@ public:
     ~TableRef() { reset(); }
 
     // Domain `id` by number only, so DOMID_SELF finds nothing (Xen rcu_lock_domain_by_id,
-    // which map_grant_ref uses: a self-mapping names the caller's real id). A serial
-    // names one table instance (see GrantDomains::acquire).
-    static TableRef find(GrantDomains& domains, DomainId id, uint64_t serial = 0) {
+    // which map_grant_ref uses: a self-mapping names the caller's real id).
+    static TableRef find(GrantDomains& domains, DomainId id) {
         TableRef ref;
-        if (GrantTable* table = domains.acquire(id, serial)) {
+        if (GrantTable* table = domains.acquire(id)) {
             ref.domains_ = &domains;
             ref.table_ = table;
         }
+        return ref;
+    }
+    // The granter of a mapping still in place (MaptrackEntry::granter, valid by G3).
+    static TableRef retain(GrantDomains& domains, GrantTable& table) {
+        domains.retain(table);
+        TableRef ref;
+        ref.domains_ = &domains;
+        ref.table_ = &table;
         return ref;
     }
     // DOMID_SELF means `caller`, which the operation already holds.
@@ -56,15 +63,19 @@ public:
     GrantTable* get() const { return table_; }
     GrantTable& operator*() const { return *table_; }
     GrantTable* operator->() const { return table_; }
-    void reset() {
-        if (domains_ != nullptr && table_ != nullptr)
+    // Inline: most TableRefs an operation resets hold nothing (empty, or the caller's own
+    // table), and a call per reset cost more than the check.
+    [[gnu::always_inline]] void reset() {
+        if (domains_ != nullptr)
             domains_->release(*table_);
         domains_ = nullptr;
         table_ = nullptr;
     }
 
 private:
-    GrantDomains* domains_ = nullptr;  // null for the caller's own table (nothing to release)
+    // Null for the caller's own table and for an empty TableRef (nothing to release);
+    // otherwise table_ is not null either.
+    GrantDomains* domains_ = nullptr;
     GrantTable* table_ = nullptr;
 };
 

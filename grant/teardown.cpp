@@ -16,8 +16,8 @@ void release_mappings(GrantContext& ctx, GrantTable& mapper) {
                 continue;
             const uint16_t flags = map.flags;
             const bool readonly = (flags & gntmap::readonly) != 0;
-            TableRef granter = TableRef::find(ctx.domains, map.domid, map.granter_serial);
-            if (granter) {
+            TableRef granter = TableRef::retain(ctx.domains, *map.granter);
+            {
                 uint32_t units = 0;
                 unsigned general = 0, typed = 0;
                 if (flags & gntmap::device_map) {

@@ -39,16 +39,9 @@ GrantStatus UnmapBatch::unmap_common(uint64_t host_addr, uint64_t dev_bus_addr, 
         return GrantStatus::bad_handle;
     const uint16_t flags = map->flags;
     const xen::GrantRef ref = map->ref;
-    TableRef granter = TableRef::find(ctx_.domains, map->domid, map->granter_serial);
-    if (!granter) {
-        // A granter's table outlives its domain while its grants are pinned (retired, see
-        // GrantDomains), so this is a broken contract rather than a guest error (Xen
-        // crashes the mapper). Forgetting the mapping is safe: its page references belong
-        // to the page-table entry, not to the pin.
-        map->flags = 0;
-        mapper_.put_handle(handle);
-        return GrantStatus::general_error;
-    }
+    // No lookup by id: this mapping's pins keep the granter's table alive (G3), also
+    // after the granting domain was destroyed (its table is then retired).
+    TableRef granter = TableRef::retain(ctx_.domains, *map->granter);
     Frame frame;
     {
         LockGuard guard(granter->lock());

@@ -187,56 +187,40 @@ public:
 // ---- domains -------------------------------------------------------------------------------
 //
 // A live domain's table hangs off its Domain. When a domain is destroyed while other
-// domains still pin its grants, its table is retired: kept on a list, found only by its
-// serial (from those domains' maptrack entries), until the last pin and lookup go. That
-// is what Xen's zombie domain gives a backend whose frontend died: its unmaps still work
-// (Linux's netback BUG()s when one fails).
+// domains still pin its grants, its table is retired: no lookup by id finds it any more,
+// but the maptrack entries of those domains still point at it (grant_table.hpp G3), until
+// the last pin and hold go. That is what Xen's zombie domain gives a backend whose
+// frontend died: its unmaps still work (Linux's netback BUG()s when one fails).
 
-constinit TicketLock retired_lock;  // the retired list; leaf
-constinit grant::GrantTable* retired_head = nullptr;
-
-// With retired_lock held.
-void unlink_retired(grant::GrantTable& t) {
-    for (grant::GrantTable** link = &retired_head; *link != nullptr; link = &(*link)->retired_next)
-        if (*link == &t) {
-            *link = t.retired_next;
-            t.retired_next = nullptr;
-            return;
-        }
-}
+constinit TicketLock retired_lock;  // GrantTable::retired, deciding who deletes; leaf
 
 class KernelGrantDomains final : public grant::GrantDomains {
 public:
-    grant::GrantTable* acquire(grant::DomainId id, uint64_t serial) override {
+    grant::GrantTable* acquire(grant::DomainId id) override {
         if (Domain* d = domain_by_id(id)) {
             auto table = grant_table_of(*d);
-            if (table.ok() && (serial == 0 || (*table)->serial() == serial)) {
+            if (table.ok()) {
                 (*table)->lookups.fetch_add(1, std::memory_order_acquire);
                 return *table;
             }
         }
-        if (serial == 0)
-            return nullptr;
-        LockGuard guard(retired_lock);
-        for (grant::GrantTable* t = retired_head; t != nullptr; t = t->retired_next)
-            if (t->id() == id && t->serial() == serial) {
-                t->lookups.fetch_add(1, std::memory_order_acquire);
-                return t;
-            }
         return nullptr;
     }
+    // The caller holds a pin of `table`, so release() cannot be deleting it now: its
+    // pinned_entries() check fails until that pin is dropped, after this increment
+    // (ordered before the unpin's release store of pinned_entries).
+    void retain(grant::GrantTable& table) override { table.lookups.fetch_add(1, std::memory_order_relaxed); }
     void release(grant::GrantTable& table) override {
         if (table.lookups.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
             table.pinned_entries() != 0)
             return;
         // Possibly the last use of a retired table: delete it if nothing can reach it any
-        // more (a new lookup of a retired table needs retired_lock, which we take).
+        // more (a new hold needs a pin, so none comes once pinned_entries() is 0).
         bool dead = false;
         {
             LockGuard guard(retired_lock);
             if (table.retired.load(std::memory_order_relaxed) && table.lookups.load(std::memory_order_acquire) == 0 &&
                 table.pinned_entries() == 0) {
-                unlink_retired(table);
                 table.retired.store(false, std::memory_order_relaxed);
                 dead = true;
             }
@@ -305,8 +289,6 @@ void grant_domain_destroy(Domain& d) {
         if (t->pinned_entries() != 0 || t->lookups.load(std::memory_order_acquire) != 0) {
             LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
                      d.id(), t->pinned_entries());
-            t->retired_next = retired_head;
-            retired_head = t;
             t->retired.store(true, std::memory_order_release);
             return;
         }

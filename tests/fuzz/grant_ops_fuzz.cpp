@@ -12,6 +12,7 @@
 // every domain is destroyed and nothing may remain referenced or pinned.
 #include <cstddef>
 #include <cstdint>
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <vector>
@@ -310,14 +311,14 @@ struct Fuzz {
                 ++in_use;
                 const bool ro = m.flags & gntmap::readonly;
                 FUZZ_CHECK(m.flags & (gntmap::host_map | gntmap::device_map));
-                uint32_t& p = pins[{m.granter_serial, m.ref}];
+                FUZZ_CHECK(std::any_of(tables.begin(), tables.end(), [&](auto& t) { return t.second == m.granter; }));
+                uint32_t& p = pins[{m.granter->serial(), m.ref}];
                 if (m.flags & gntmap::host_map)
                     p += ro ? pin::host_read : pin::host_write;
-                FUZZ_CHECK(tables.count(m.granter_serial) == 1);
-                FUZZ_CHECK(tables[m.granter_serial]->id() == m.domid);
+                FUZZ_CHECK(m.granter->id() == m.domid);
                 if (m.flags & gntmap::device_map) {
                     p += ro ? pin::device_read : pin::device_write;
-                    GrantTable& granter = *tables[m.granter_serial];
+                    GrantTable& granter = *m.granter;
                     LockGuard g(granter.lock());
                     const Frame f = granter.active(m.ref).frame;
                     ++general[f];

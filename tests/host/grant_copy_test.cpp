@@ -176,6 +176,43 @@ TEST_F(GrantCopy, BatchKeepsTheGrantPinnedAcrossElements) {
     expect_quiescent();
 }
 
+// The next element names another ref of the same granter: the old grant is released
+// and the new one pinned (CopyBatch::switch_source_grant), and a failure to pin the new
+// one leaves nothing held.
+TEST_F(GrantCopy, BatchSwitchesBetweenGrantsOfOneGranter) {
+    world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
+    world.grant(kGranter, 11, gtf::permit_access, kCaller, kGranted2);
+    {
+        CopyBatch batch(world.ctx, world.table(kCaller));
+        auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 4096, gntcopy::source_gref);
+        batch.copy(first);
+        EXPECT_EQ(first.status, 0);
+        auto second = copy_op(gref_ptr(11, kGranter), gmfn_ptr(kOwn2), 4096, gntcopy::source_gref);
+        batch.copy(second);
+        EXPECT_EQ(second.status, 0);
+        EXPECT_EQ(world.pin(kGranter, 10), 0u) << "the old grant released";
+        EXPECT_EQ(world.flags(kGranter, 10), gtf::permit_access | gtf::readonly);
+        EXPECT_EQ(world.pin(kGranter, 11), pin::host_read);
+        EXPECT_EQ(world.flags(kGranter, 11), gtf::permit_access | gtf::reading);
+        EXPECT_EQ(world.frames.general(kGranted), 0);
+        EXPECT_EQ(world.frames.general(kGranted2), 1);
+        // A ref the granter does not offer: the held one is released all the same.
+        auto bad = copy_op(gref_ptr(12, kGranter), gmfn_ptr(kOwn), 8, gntcopy::source_gref);
+        batch.copy(bad);
+        EXPECT_EQ(bad.status, st(GrantStatus::general_error));
+        EXPECT_EQ(world.pin(kGranter, 11), 0u);
+        EXPECT_EQ(world.flags(kGranter, 11), gtf::permit_access);
+        // And the batch carries on from nothing held.
+        auto again = copy_op(gref_ptr(11, kGranter), gmfn_ptr(kOwn), 8, gntcopy::source_gref);
+        batch.copy(again);
+        EXPECT_EQ(again.status, 0);
+    }
+    EXPECT_EQ(std::memcmp(data(kOwn2), data(kGranted2), 4096), 0);
+    EXPECT_EQ(std::memcmp(data(kOwn), data(kGranted2), 8), 0);
+    EXPECT_EQ(std::memcmp(data(kOwn) + 8, data(kGranted) + 8, 4088), 0);
+    expect_quiescent();
+}
+
 TEST_F(GrantCopy, ElementsNamingTheSameDomainsAreStillCheckedForFrameNumbers) {
     // Xen 4.17 skips this check when the domains equal the previous element's; here a
     // granter's frames never become reachable by number.

@@ -385,20 +385,17 @@ private:
 
 class FakeDomains final : public GrantDomains {
 public:
-    GrantTable* acquire(DomainId id, uint64_t serial) override {
+    GrantTable* acquire(DomainId id) override {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = tables_.find(id);
-        if (it != tables_.end() && (serial == 0 || it->second->serial() == serial)) {
-            ++refs_[id];
-            return it->second;
-        }
-        if (serial != 0)
-            for (GrantTable* t : retired_)
-                if (t->id() == id && t->serial() == serial) {
-                    ++refs_[id];
-                    return t;
-                }
-        return nullptr;
+        if (it == tables_.end())
+            return nullptr;
+        ++refs_[id];
+        return it->second;
+    }
+    void retain(GrantTable& table) override {
+        std::lock_guard<std::mutex> guard(mutex_);
+        ++refs_[table.id()];
     }
     void release(GrantTable& table) override {
         std::lock_guard<std::mutex> guard(mutex_);
@@ -414,7 +411,8 @@ public:
         GRANT_FAKE_CHECK(refs_[id] == 0);
         tables_.erase(id);
     }
-    // The domain is gone but others still pin its grants: only found by serial now.
+    // The domain is gone but others still pin its grants: reachable only through their
+    // maptrack entries now.
     void retire(DomainId id) {
         std::lock_guard<std::mutex> guard(mutex_);
         retired_.push_back(tables_.at(id));
@@ -459,7 +457,7 @@ struct World {
     GrantTable& table(DomainId id) { return *tables.at(id); }
 
     // Domain `id` is destroyed (Xen's domain_kill order: its page tables, its mappings of
-    // others' grants, its own frames); its table stays findable by serial while others
+    // others' grants, its own frames); its table stays reachable from their maptracks while others
     // pin its grants, as the kernel's retired tables do.
     GrantTable& destroy(DomainId id) {
         mappings.teardown(id);

@@ -219,6 +219,22 @@ TEST_F(GrantTableOps, DestroyingAGranterKeepsOthersMappingsWorking) {
     EXPECT_EQ(world.frames.total_refs(), 0);
 }
 
+// Unmaps reach the granter through the maptrack entry (its pins keep the table alive,
+// grant_table.hpp G3), not by looking its id up again.
+TEST_F(GrantTableOps, UnmapReachesTheGranterThroughTheMappingNotItsId) {
+    world.frames.add(0x1000, kDomU);
+    world.grant(kDomU, 8, gtf::permit_access, kDomU2, 0x1000);
+    auto op = world.map(kDomU2, kDomU, 8, gntmap::host_map, 0x10000);
+    ASSERT_EQ(op.status, 0);
+    EXPECT_EQ(world.table(kDomU2).maptrack(op.handle)->granter, &world.table(kDomU));
+    world.domains.remove(kDomU);  // no lookup by id finds it now
+    EXPECT_EQ(world.unmap(kDomU2, op.handle, 0x10000), 0);
+    EXPECT_EQ(world.domains.refs(kDomU), 0) << "the unmap's hold on the granter was released";
+    world.domains.add(world.table(kDomU));
+    EXPECT_EQ(world.pin(kDomU, 8), 0u);
+    EXPECT_EQ(world.frames.total_refs(), 0);
+}
+
 TEST_F(GrantTableOps, DestroyingAMapperOfARetiredGranterReleasesItsPins) {
     world.frames.add(0x1000, kDomU);
     world.grant(kDomU, 8, gtf::permit_access, kDomU2, 0x1000);
