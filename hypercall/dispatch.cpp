@@ -62,12 +62,9 @@ const char* hypercall_name(uint64_t nr) {
 }
 
 int64_t hypercall_dispatch(HypercallContext& ctx, uint64_t nr, const HypercallArgs& args) {
-    if (nr >= kHypercallCount || kHypercallTable.handler[nr] == nullptr)
-        return to_guest_errno(Status::NotSupported);
-    return kHypercallTable.handler[nr](ctx, args);
+    const HypercallHandler handler = hypercall_handler(nr);
+    return handler != nullptr ? handler(ctx, args) : to_guest_errno(Status::NotSupported);
 }
-
-int64_t hypercall_not_supported() { return to_guest_errno(Status::NotSupported); }
 
 void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx, int64_t result) {
     if (result != kContinuation)

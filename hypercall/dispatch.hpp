@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "arch/x86_64/regs.hpp"
+#include "hypercall/errno.hpp"
 #include "lib/status.hpp"
 
 namespace hv {
@@ -72,6 +73,11 @@ struct HypercallTable {
 };
 extern const HypercallTable kHypercallTable;
 
+// The handler of hypercall `nr`, nullptr (-ENOSYS) for numbers without one.
+inline HypercallHandler hypercall_handler(uint64_t nr) {
+    return nr < kHypercallCount ? kHypercallTable.handler[nr] : nullptr;
+}
+
 // Runs hypercall `nr`; unknown numbers -> -ENOSYS.
 int64_t hypercall_dispatch(HypercallContext& ctx, uint64_t nr, const HypercallArgs& args);
 const char* hypercall_name(uint64_t nr);
@@ -80,8 +86,7 @@ const char* hypercall_name(uint64_t nr);
 // domain. Reached directly from the entry (hv_guest_iret) and through the table.
 void pv_iret(Vcpu& v, arch::CpuRegs& frame);
 
-// The pieces of pv_hypercall kept out of line.
-int64_t hypercall_not_supported();
+// The continuation case of pv_hypercall, kept out of line.
 void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx, int64_t result);
 
 // The `syscall` entry from guest kernel mode: hypercall number in RAX, `args` from
@@ -91,9 +96,9 @@ void hypercall_finish_special(arch::CpuRegs& frame, const HypercallContext& ctx,
 inline void pv_hypercall(Vcpu& vcpu, arch::CpuRegs& frame, const HypercallArgs& args) {
     // Linux passes a 32-bit hypercall number in eax; the upper half is ignored (spec §3.1).
     const uint32_t nr = static_cast<uint32_t>(frame.rax);
-    const HypercallHandler handler = nr < kHypercallCount ? kHypercallTable.handler[nr] : nullptr;
+    const HypercallHandler handler = hypercall_handler(nr);
     if (handler == nullptr) [[unlikely]] {
-        frame.rax = static_cast<uint64_t>(hypercall_not_supported());
+        frame.rax = static_cast<uint64_t>(to_guest_errno(Status::NotSupported));
         return;
     }
     HypercallContext ctx(vcpu, frame, false);

@@ -9,16 +9,6 @@ namespace {
 
 constexpr uint64_t kStackAlignment = 16;
 
-// See "Frame placement invariant" in the header.
-bool frame_placement_ok(uint64_t base, uint64_t size) {
-    if (base < size)
-        return false;  // would wrap below address 0
-    const uint64_t low = base - size;
-    if (low < xen::hypervisor_virt_end && base > xen::hypervisor_virt_start)
-        return false;
-    return is_canonical(low) && is_canonical(base - 1);
-}
-
 uint64_t frame_base(const arch::CpuRegs& interrupted, const GuestMode& mode) {
     return (mode.kernel_mode ? interrupted.rsp : mode.kernel_sp) & ~(kStackAlignment - 1);
 }

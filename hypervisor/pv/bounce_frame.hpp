@@ -67,6 +67,15 @@ constexpr bool is_canonical(uint64_t address) {
     return static_cast<uint64_t>(static_cast<int64_t>(address << 16) >> 16) == address;
 }
 
+// See "Frame placement invariant" above: [base - size, base) is guest memory.
+// Guest memory is [0, 2^47) and [HYPERVISOR_VIRT_END, 2^64): a range in neither crosses
+// the non-canonical hole or touches the hypervisor's slots.
+inline bool frame_placement_ok(uint64_t base, uint64_t size) {
+    if (base < size)
+        return false;  // would wrap below address 0
+    return base <= (uint64_t{1} << 47) || base - size >= xen::hypervisor_virt_end;
+}
+
 // Flags the CPU clears when delivering an exception through an interrupt/trap gate, plus AC
 // (alignment checks must not fire in the guest kernel's entry code).
 inline constexpr uint64_t kClearedOnDelivery =
@@ -163,7 +172,7 @@ struct Bounce {
 // switch); with architectural IOPL it declines. The words, frame address, handler
 // registers and upcall mask equal what build_exception_bounce builds for the same input
 // (a host test compares them). False when build_exception_bounce must decide instead: no or a non-canonical
-// handler, or a frame that would not be in guest memory.
+// handler, or a frame that would not be in guest memory (frame_placement_ok).
 struct KernelExceptionBounce {
     static constexpr unsigned words = 8;  // rcx r11 error rip cs rflags rsp ss
     uint64_t frame[words];
@@ -186,8 +195,7 @@ inline bool build_kernel_exception_bounce(const arch::CpuRegs& at, uint8_t vecto
         return false;
     const uint64_t base = at.rsp & ~uint64_t{15};
     const uint64_t size = KernelExceptionBounce::words * 8;
-    // In guest memory: below 2^47, or from HYPERVISOR_VIRT_END up (no wrap: base >= size).
-    if (base < size || (base > (uint64_t{1} << 47) && base - size < xen::hypervisor_virt_end))
+    if (!frame_placement_ok(base, size))
         return false;
     out.frame[0] = at.rcx;
     out.frame[1] = at.r11;

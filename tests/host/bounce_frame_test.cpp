@@ -31,27 +31,25 @@ Result<Decoded> decode_iret(const xen::IretContext& frame, arch::CpuRegs regs, c
 }
 
 // The builders write into the caller's Bounce; these give the tests a value to look at.
-Result<Bounce> build_exception_bounce(const arch::CpuRegs& at, const GuestException& e, const xen::TrapInfo& entry,
-                                      const GuestMode& mode) {
+template <typename Build>
+Result<Bounce> built(Build build) {
     Bounce b;
-    const Status s = pv::build_exception_bounce(at, e, entry, mode, b);
+    const Status s = build(b);
     return s == Status::Ok ? Result<Bounce>(b) : Result<Bounce>(s);
 }
+Result<Bounce> build_exception_bounce(const arch::CpuRegs& at, const GuestException& e, const xen::TrapInfo& entry,
+                                      const GuestMode& mode) {
+    return built([&](Bounce& b) { return pv::build_exception_bounce(at, e, entry, mode, b); });
+}
 Result<Bounce> build_event_bounce(const arch::CpuRegs& at, uint64_t callback, const GuestMode& mode) {
-    Bounce b;
-    const Status s = pv::build_event_bounce(at, callback, mode, b);
-    return s == Status::Ok ? Result<Bounce>(b) : Result<Bounce>(s);
+    return built([&](Bounce& b) { return pv::build_event_bounce(at, callback, mode, b); });
 }
 Result<Bounce> build_syscall_bounce(const arch::CpuRegs& at, BounceTarget callback, const xen::TrapInfo& ud,
                                     const GuestMode& mode) {
-    Bounce b;
-    const Status s = pv::build_syscall_bounce(at, callback, ud, mode, b);
-    return s == Status::Ok ? Result<Bounce>(b) : Result<Bounce>(s);
+    return built([&](Bounce& b) { return pv::build_syscall_bounce(at, callback, ud, mode, b); });
 }
 Result<Bounce> build_failsafe_bounce(const arch::CpuRegs& at, BounceTarget callback, const GuestMode& mode) {
-    Bounce b;
-    const Status s = pv::build_failsafe_bounce(at, callback, mode, b);
-    return s == Status::Ok ? Result<Bounce>(b) : Result<Bounce>(s);
+    return built([&](Bounce& b) { return pv::build_failsafe_bounce(at, callback, mode, b); });
 }
 
 using Words = std::vector<uint64_t>;

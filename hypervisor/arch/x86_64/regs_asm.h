@@ -3,12 +3,21 @@
  * slot, and every exit pops them in reverse. */
 #pragma once
 
-/* Pushes rdi..r15 so that %rsp points at a complete CpuRegs frame. */
-.macro SAVE_GPRS_AFTER_RCX
+/* The caller-saved half of the frame, rdi..r11, in push order. */
+.macro PUSH_CALLER_SAVED
+    pushq %rdi
+    pushq %rsi
+    pushq %rdx
+    pushq %rcx
+    pushq %rax
     pushq %r8
     pushq %r9
     pushq %r10
     pushq %r11
+.endm
+
+/* The callee-saved half, rbx..r15. */
+.macro PUSH_CALLEE_SAVED
     pushq %rbx
     pushq %rbp
     pushq %r12
@@ -17,24 +26,26 @@
     pushq %r15
 .endm
 
-.macro SAVE_GPRS
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    pushq %rax
-    SAVE_GPRS_AFTER_RCX
+/* The callee-saved half written into its slots of the frame at %rsp (the hypercall entry
+ * leaves room for it and fills it only when exit work runs, pv_entry.S). */
+.macro STORE_CALLEE_SAVED
+    movq %rbx, REGS_RBX(%rsp)
+    movq %rbp, REGS_RBP(%rsp)
+    movq %r12, REGS_R12(%rsp)
+    movq %r13, REGS_R13(%rsp)
+    movq %r14, REGS_R14(%rsp)
+    movq %r15, REGS_R15(%rsp)
 .endm
 
-/* Pops r15..rdi and drops the error-code/vector slot: %rsp then points at the
- * hardware part of the frame, ready for iretq. */
-.macro RESTORE_GPRS_AND_ERROR_CODE
-    popq %r15
-    popq %r14
-    popq %r13
-    popq %r12
-    popq %rbp
-    popq %rbx
+/* Pushes rdi..r15 so that %rsp points at a complete CpuRegs frame. */
+.macro SAVE_GPRS
+    PUSH_CALLER_SAVED
+    PUSH_CALLEE_SAVED
+.endm
+
+/* Pops r11..rdi and drops the error-code/vector slot: %rsp then points at the hardware
+ * part of the frame, ready for iretq. */
+.macro POP_CALLER_SAVED_AND_ERROR_CODE
     popq %r11
     popq %r10
     popq %r9
@@ -45,4 +56,15 @@
     popq %rsi
     popq %rdi
     addq $8, %rsp
+.endm
+
+/* Pops r15..rdi and drops the error-code/vector slot. */
+.macro RESTORE_GPRS_AND_ERROR_CODE
+    popq %r15
+    popq %r14
+    popq %r13
+    popq %r12
+    popq %rbp
+    popq %rbx
+    POP_CALLER_SAVED_AND_ERROR_CODE
 .endm

@@ -11,7 +11,7 @@
 
 namespace hv {
 
-// dst must be a range seam's guest_range_ok accepts for 64 bytes (the caller checks).
+// [dst, dst + 64) must be guest memory (the caller checks: pv::frame_placement_ok).
 [[nodiscard]] inline bool store_guest_words8(uint64_t dst, const uint64_t (&w)[8]) {
     asm goto("1: movq %1, 0(%0)\n\t"
              "2: movq %2, 8(%0)\n\t"

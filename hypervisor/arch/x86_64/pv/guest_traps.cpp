@@ -7,7 +7,6 @@
 #include "domain/domain.hpp"
 #include "hypercall/dispatch.hpp"
 #include "kernel/percpu.hpp"
-#include "seam/guest_memory.hpp"
 
 namespace hv {
 namespace {
@@ -31,7 +30,7 @@ constexpr unsigned kVmassistWritablePagetables = 2;
     if (!pv::build_kernel_exception_bounce(frame, kPageFault, frame.error_code, v.pv.trap_table[kPageFault],
                                            info->evtchn_upcall_mask,
                                            v.domain().vm_assist_enabled(kVmassistArchitecturalIopl), b) ||
-        !guest_range_ok(b.frame_address, sizeof(b.frame)) || !store_guest_words8(b.frame_address, b.frame))
+        !store_guest_words8(b.frame_address, b.frame))  // the builder placed it in guest memory
         return false;
     v.pv.cr2 = address;
     info->arch.cr2 = address;

@@ -31,18 +31,10 @@
  * argument registers are passed on in the C calling convention (r10 -> rcx). SFMASK has
  * cleared DF, so no cld. */
     .macro SYSCALL_COMMON vector
+    movq F(HV_CPU_INFO_SCRATCH)(%rsp), %rax   /* the guest's rax, parked by the stub */
     pushq $0
     movl $\vector, 4(%rsp)
-    pushq %rdi
-    pushq %rsi
-    pushq %rdx
-    pushq %rcx
-    movq (HV_CPU_INFO_SCRATCH - REGS_RCX)(%rsp), %rax
-    pushq %rax
-    pushq %r8
-    pushq %r9
-    pushq %r10
-    pushq %r11
+    PUSH_CALLER_SAVED
     subq $(REGS_R11 + 8), %rsp                /* rbx..r15 slots, and 8: the frame starts 8 mod 16 */
     movq %r10, %rcx
     call hv_guest_syscall
@@ -50,27 +42,10 @@
     testb %al, %al
     jnz 1f
     addq $REGS_R11, %rsp
-    popq %r11
-    popq %r10
-    popq %r9
-    popq %r8
-    popq %rax
-    popq %rcx
-    popq %rdx
-    popq %rsi
-    popq %rdi
-    addq $8, %rsp
+    POP_CALLER_SAVED_AND_ERROR_CODE
     iretq
-1:  movq %rbx, REGS_RBX(%rsp)
-    movq %rbp, REGS_RBP(%rsp)
-    movq %r12, REGS_R12(%rsp)
-    movq %r13, REGS_R13(%rsp)
-    movq %r14, REGS_R14(%rsp)
-    movq %r15, REGS_R15(%rsp)
-    subq $8, %rsp
-    call hv_exit_to_guest_work
-    addq $8, %rsp
-    jmp hv_restore_guest_frame
+1:  STORE_CALLEE_SAVED
+    jmp exit_work_and_restore
     .endm
 
     .globl hv_syscall64_common, hv_syscall32_common
@@ -173,10 +148,7 @@ iret_direct:
     pushq $0
     movl $TRAP_SYSCALL, 4(%rsp)
     SAVE_GPRS
-    subq $8, %rsp
-    call hv_exit_to_guest_work
-    addq $8, %rsp
-    jmp hv_restore_guest_frame
+    jmp exit_work_and_restore
 
 /* rax, rcx, r11 from the iret_context (%rsi), then the guest's rdx and rsi back. Called
  * with %rsp = &frame.rip - 8, so its own F() offsets are 8 further. */
@@ -214,9 +186,8 @@ iret_fault:
     SAVE_GPRS
     subq $8, %rsp
     call hv_iret_fault
-    call hv_exit_to_guest_work
     addq $8, %rsp
-    jmp hv_restore_guest_frame
+    jmp exit_work_and_restore
 
     .section .hv_extable, "a"
     .balign 8
@@ -232,20 +203,20 @@ iret_fault:
     .quad 33b, iret_fault_in_call
     .previous
 
-/* %rsp = frame (CpuInfo::guest_regs): restore it and return to ring 3. */
-    .globl hv_restore_guest_frame
-hv_restore_guest_frame:
-    RESTORE_GPRS_AND_ERROR_CODE
-    iretq
-
 /* void hv_enter_guest(CpuRegs* frame) [[noreturn]]: abandon the current stack, do the
  * exit work (scheduling, event delivery) and run whatever vCPU the frame then holds. */
     .globl hv_enter_guest
 hv_enter_guest:
     movq %rdi, %rsp
-    subq $8, %rsp
+/* %rsp = a complete frame (CpuInfo::guest_regs): the exit work, then that frame. */
+exit_work_and_restore:
+    subq $8, %rsp                             /* the frame starts 8 mod 16 */
     call hv_exit_to_guest_work
     addq $8, %rsp
-    jmp hv_restore_guest_frame
+/* %rsp = frame (CpuInfo::guest_regs): restore it and return to ring 3. */
+    .globl hv_restore_guest_frame
+hv_restore_guest_frame:
+    RESTORE_GPRS_AND_ERROR_CODE
+    iretq
 
     .section .note.GNU-stack, "", @progbits
