@@ -42,7 +42,7 @@ void CopyBatch::copy(xen::GrantCopy& op) {
     op.status = raw(status);
 }
 
-GrantStatus CopyBatch::copy_one(const xen::GrantCopy& op) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::copy_one(const xen::GrantCopy& op) {
     if (!source_.domain || op.source.domid != source_.domid || !dest_.domain || op.dest.domid != dest_.domid) {
         release(source_);
         release(dest_);
@@ -87,7 +87,7 @@ GrantStatus CopyBatch::copy_one(const xen::GrantCopy& op) {
 
 // ---- domains -----------------------------------------------------------------------------
 
-GrantStatus CopyBatch::lock_domain(DomainId domid, bool is_gref, Buffer& buf) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::lock_domain(DomainId domid, bool is_gref, Buffer& buf) {
     if (!frame_allowed(domid, is_gref))
         return GrantStatus::permission_denied;
     buf.domain = TableRef::find_any(ctx_.domains, caller_, domid);
@@ -97,7 +97,7 @@ GrantStatus CopyBatch::lock_domain(DomainId domid, bool is_gref, Buffer& buf) {
     return GrantStatus::okay;
 }
 
-GrantStatus CopyBatch::lock_domains(const xen::GrantCopy& op) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::lock_domains(const xen::GrantCopy& op) {
     GrantStatus s = lock_domain(op.source.domid, op.flags & gntcopy::source_gref, source_);
     if (s == GrantStatus::okay)
         s = lock_domain(op.dest.domid, op.flags & gntcopy::dest_gref, dest_);
@@ -106,7 +106,7 @@ GrantStatus CopyBatch::lock_domains(const xen::GrantCopy& op) {
     return s;
 }
 
-void CopyBatch::unlock_domains() {
+[[gnu::always_inline]] inline void CopyBatch::unlock_domains() {
     source_.domain.reset();
     dest_.domain.reset();
 }
@@ -122,7 +122,7 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     return ptr.u.gmfn == buf.key;
 }
 
-GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf,
+[[gnu::always_inline]] inline GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf,
                              uint16_t gref_flag) {
     buf.read_only = gref_flag == gntcopy::source_gref;
     GrantTable& owner = *buf.domain;
@@ -154,7 +154,7 @@ GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPoint
     return GrantStatus::okay;
 }
 
-void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref) {
+[[gnu::always_inline]] inline void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref) {
     buf.key = (buf.key & ~kRefMask) | ref;
     buf.held = kHeldGrant | kHeldPage;
     buf.offset = 0;  // v1 grants are whole pages
@@ -188,7 +188,7 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
     return GrantStatus::okay;
 }
 
-void CopyBatch::release_held(Buffer& buf) {
+[[gnu::always_inline]] inline void CopyBatch::release_held(Buffer& buf) {
     if (buf.held & kHeldGrant) {
         LockGuard guard(buf.domain->lock());
         release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), buf.read_only);

@@ -122,7 +122,7 @@ private:
     void unlock_domains();
     xen::GrantStatus claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf, uint16_t gref_flag);
     static bool usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref);
-    void release(Buffer& buf) {
+    [[gnu::always_inline]] void release(Buffer& buf) {
         buf.ready = false;
         if (buf.held != 0)
             release_held(buf);

@@ -104,13 +104,17 @@ protected:
 
 class GrantDomains {
 public:
-    // The grant table of live domain `id` (not DOMID_SELF), kept alive until release()
-    // (Xen: rcu_lock_domain_by_id); nullptr if there is none or it is being destroyed.
-    virtual GrantTable* acquire(DomainId id) = 0;
-    // Another hold, released by release(), on a table the caller knows to be alive
+    // The grant table of live domain `id` (not DOMID_SELF); nullptr if there is none or
+    // it is being destroyed (Xen: rcu_lock_domain_by_id). Not counted: the table stays
+    // alive until the operation ends, because a domain is torn down only after every
+    // CPU has passed a quiescent point since it was unlinked, and no grant operation
+    // spans one (the kernel's domain_by_id contract). So there is nothing to release.
+    virtual GrantTable* find(DomainId id) = 0;
+    // A counted hold, released by release(), on a table the caller knows to be alive
     // because it holds one of its pins (a mapping's: grant_table.hpp G3), also after its
     // domain was destroyed while other domains still pinned its grants (a retired table,
-    // as Xen keeps a zombie domain). Unmaps use it instead of a lookup by id.
+    // as Xen keeps a zombie domain, which only the last hold may delete). Unmaps use it
+    // instead of a lookup by id.
     virtual void retain(GrantTable& table) = 0;
     virtual void release(GrantTable& table) = 0;
 

@@ -167,9 +167,9 @@ public:
     // Frees the maptrack pages; every entry must be free (maptrack_lock() taken here).
     void release_maptrack();
 
-    // Bookkeeping of the GrantDomains implementation: the holds (TableRefs) in flight,
-    // and whether the domain is gone while others still pin its grants.
-    std::atomic<uint32_t> lookups{0};
+    // Bookkeeping of the GrantDomains implementation: the retained holds in flight
+    // (TableRef::retain), and whether the domain is gone while others still pin its grants.
+    std::atomic<uint32_t> holds{0};
     std::atomic<bool> retired{false};
 
 private:

@@ -1,5 +1,6 @@
-// A counted reference to another domain's grant table while an operation uses it (Xen:
-// rcu_lock_domain_by_id / rcu_lock_domain_by_any_id around a grant operation).
+// Another domain's grant table while an operation uses it (Xen: rcu_lock_domain_by_id /
+// rcu_lock_domain_by_any_id around a grant operation): found by id (uncounted, alive until
+// the operation ends) or retained through a pin (counted, released on reset).
 #pragma once
 
 #include <cstdint>
@@ -33,13 +34,11 @@ public:
     ~TableRef() { reset(); }
 
     // Domain `id` by number only, so DOMID_SELF finds nothing (Xen rcu_lock_domain_by_id,
-    // which map_grant_ref uses: a self-mapping names the caller's real id).
+    // which map_grant_ref uses: a self-mapping names the caller's real id). Uncounted
+    // (GrantDomains::find): nothing to release.
     static TableRef find(GrantDomains& domains, DomainId id) {
         TableRef ref;
-        if (GrantTable* table = domains.acquire(id)) {
-            ref.domains_ = &domains;
-            ref.table_ = table;
-        }
+        ref.table_ = domains.find(id);
         return ref;
     }
     // The granter of a mapping still in place (MaptrackEntry::granter, valid by G3).
@@ -73,8 +72,8 @@ public:
     }
 
 private:
-    // Null for the caller's own table and for an empty TableRef (nothing to release);
-    // otherwise table_ is not null either.
+    // Set only for a retained table (the one case with something to release); then
+    // table_ is not null either.
     GrantDomains* domains_ = nullptr;
     GrantTable* table_ = nullptr;
 };

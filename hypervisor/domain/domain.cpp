@@ -18,7 +18,7 @@ namespace hv {
 
 namespace detail {
 Domain* domains[kMaxDomains];
-TicketLock registry_lock;  // outermost: registry < Domain::lock
+TicketLock registry_lock;  // outermost: registry < Domain::lock; serialises slot writers only
 }  // namespace detail
 
 using detail::domains;
@@ -114,7 +114,7 @@ Result<Domain*> domain_create(const DomainConfig& config) {
             free_pages(shared, 0);
             return s;
         }
-        *slot = d;
+        __atomic_store_n(slot, d, __ATOMIC_RELEASE);  // domain_by_id reads without the lock
     }
     // From here on every failure is undone by the ordinary teardown (domain/destroy.cpp),
     // which also releases shared_info, now the domain's.
@@ -134,11 +134,16 @@ Result<Domain*> domain_create(const DomainConfig& config) {
     return d;
 }
 
+// Lock-free: slots are published with release stores under the registry lock, and a
+// Domain found here is not freed before this CPU's next quiescent point (destroy.cpp
+// unlinks, then quiesces every CPU, before anything is torn down), so reading the slots
+// without the lock gives the same guarantee as reading them with it.
 Domain* domain_by_id(DomainId id) {
-    LockGuard guard(registry_lock);
-    for (Domain* d : domains)
-        if (d != nullptr && d->id() == id && !d->dying.load())
+    for (Domain*& slot : domains) {
+        Domain* d = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+        if (d != nullptr && d->id() == id && !d->dying.load(std::memory_order_relaxed))
             return d;
+    }
     return nullptr;
 }
 
@@ -146,7 +151,7 @@ void domain_unlink(Domain& d) {
     LockGuard guard(registry_lock);
     for (Domain*& slot : domains)
         if (slot == &d)
-            slot = nullptr;
+            __atomic_store_n(&slot, nullptr, __ATOMIC_RELEASE);
 }
 
 void domain_shutdown(Domain& d, ShutdownReason reason) {

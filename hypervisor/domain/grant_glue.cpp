@@ -196,22 +196,22 @@ constinit TicketLock retired_lock;  // GrantTable::retired, deciding who deletes
 
 class KernelGrantDomains final : public grant::GrantDomains {
 public:
-    grant::GrantTable* acquire(grant::DomainId id) override {
+    // Alive until this CPU's next quiescent point, as the Domain is: grant_domain_destroy
+    // runs after destroy.cpp's quiesce.
+    grant::GrantTable* find(grant::DomainId id) override {
         if (Domain* d = domain_by_id(id)) {
             auto table = grant_table_of(*d);
-            if (table.ok()) {
-                (*table)->lookups.fetch_add(1, std::memory_order_acquire);
+            if (table.ok())
                 return *table;
-            }
         }
         return nullptr;
     }
     // The caller holds a pin of `table`, so release() cannot be deleting it now: its
     // pinned_entries() check fails until that pin is dropped, after this increment
     // (ordered before the unpin's release store of pinned_entries).
-    void retain(grant::GrantTable& table) override { table.lookups.fetch_add(1, std::memory_order_relaxed); }
+    void retain(grant::GrantTable& table) override { table.holds.fetch_add(1, std::memory_order_relaxed); }
     void release(grant::GrantTable& table) override {
-        if (table.lookups.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
+        if (table.holds.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
             table.pinned_entries() != 0)
             return;
         // Possibly the last use of a retired table: delete it if nothing can reach it any
@@ -219,7 +219,7 @@ public:
         bool dead = false;
         {
             LockGuard guard(retired_lock);
-            if (table.retired.load(std::memory_order_relaxed) && table.lookups.load(std::memory_order_acquire) == 0 &&
+            if (table.retired.load(std::memory_order_relaxed) && table.holds.load(std::memory_order_acquire) == 0 &&
                 table.pinned_entries() == 0) {
                 table.retired.store(false, std::memory_order_relaxed);
                 dead = true;
@@ -283,10 +283,11 @@ void grant_domain_destroy(Domain& d) {
     t->release_frames();
     {
         LockGuard guard(retired_lock);
-        // The caller made sure no hypercall still holds a lookup of the live domain
-        // (destroy.cpp: unlinked, then every CPU quiesced); if one did, retiring the
-        // table leaves its deletion to that lookup's release().
-        if (t->pinned_entries() != 0 || t->lookups.load(std::memory_order_acquire) != 0) {
+        // No operation still uses a table it found by id (destroy.cpp: unlinked, then
+        // every CPU quiesced). One still holding a retained table (an unmap in flight on
+        // another CPU cannot be: it would not have passed the quiescent point, but the
+        // check costs nothing) leaves its deletion to that hold's release().
+        if (t->pinned_entries() != 0 || t->holds.load(std::memory_order_acquire) != 0) {
             LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
                      d.id(), t->pinned_entries());
             t->retired.store(true, std::memory_order_release);
