@@ -59,22 +59,29 @@ protected:
     ~GrantMemory() = default;
 };
 
+// GrantFrames is on every copy's and mapping's path several times, so it is a link-time
+// seam (STYLE.md rule 2) rather than an interface: its members are declared here and
+// defined by the build, the image's in domain/grant_glue.cpp (which LTO inlines into
+// the grant operations) and the host tests' in tests/host/fakes/grant_frames_fake.cpp
+// (forwarding to the FakeFrames the object is). An object of the class is stateless in
+// the image; the build's implementation derives from it.
 class GrantFrames {
 public:
     // A general reference to RAM frame `frame`, which must belong to `owner` (Xen: the
     // get_page() inside get_page_from_gfn for a non-translated domain). False for a
     // frame that is not RAM, is free, or belongs to someone else.
-    [[nodiscard]] virtual bool get_page(Frame frame, DomainId owner) = 0;
-    virtual void put_page(Frame frame) = 0;
+    [[nodiscard]] bool get_page(Frame frame, DomainId owner);
+    void put_page(Frame frame);
     // A writable type reference (the caller holds a general one); false if the frame has
     // another type, e.g. it is a page table or descriptor page.
-    [[nodiscard]] virtual bool get_writable(Frame frame, DomainId owner) = 0;
-    virtual void put_writable(Frame frame) = 0;
+    [[nodiscard]] bool get_writable(Frame frame, DomainId owner);
+    void put_writable(Frame frame);
     // Copies `length` bytes; both frames are RAM the caller holds references to, and both
     // ranges lie inside their page.
-    virtual void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) = 0;
+    void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length);
 
 protected:
+    GrantFrames() = default;
     ~GrantFrames() = default;
 };
 

@@ -64,18 +64,8 @@ public:
 // (grant_table_of), so every grant operation, which needs a table, sees it.
 constinit GrantFrameRefs frame_refs;
 
-class KernelGrantFrames final : public grant::GrantFrames {
-public:
-    bool get_page(Frame frame, grant::DomainId owner) override { return frame_refs.get_page(frame, owner); }
-    void put_page(Frame frame) override { frame_refs.put_page(frame); }
-    bool get_writable(Frame frame, grant::DomainId owner) override { return frame_refs.get_writable(frame, owner); }
-    void put_writable(Frame frame) override { frame_refs.put_writable(frame); }
-    void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) override {
-        auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;
-        const auto* from = static_cast<const uint8_t*>(layout::phys_to_virt(source << kPageShift)) + source_offset;
-        __builtin_memmove(to, from, length);
-    }
-};
+// The image's GrantFrames: stateless, its members below (grant_seams.hpp).
+class KernelGrantFrames final : public grant::GrantFrames {};
 
 // ---- host mappings in PV page tables ---------------------------------------------------------
 
@@ -238,6 +228,21 @@ constinit grant::GrantContext context{domains, frames, mappings};
 constinit TicketLock creation_lock;  // leaf: only around creating a table
 
 }  // namespace
+
+// ---- GrantFrames, the image's definitions (a link-time seam, grant_seams.hpp) ---------------
+
+bool grant::GrantFrames::get_page(Frame frame, grant::DomainId owner) { return frame_refs.get_page(frame, owner); }
+void grant::GrantFrames::put_page(Frame frame) { frame_refs.put_page(frame); }
+bool grant::GrantFrames::get_writable(Frame frame, grant::DomainId owner) {
+    return frame_refs.get_writable(frame, owner);
+}
+void grant::GrantFrames::put_writable(Frame frame) { frame_refs.put_writable(frame); }
+void grant::GrantFrames::copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset,
+                              unsigned length) {
+    auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;
+    const auto* from = static_cast<const uint8_t*>(layout::phys_to_virt(source << kPageShift)) + source_offset;
+    __builtin_memmove(to, from, length);
+}
 
 grant::GrantContext& grant_context() { return context; }
 

@@ -47,6 +47,9 @@ inline constexpr Frame kTableFrameBase = 0x80000;  // frame numbers of table fra
 
 // ---- frames ---------------------------------------------------------------------------------
 
+// The host build's GrantFrames (a link-time seam: tests/host/fakes/grant_frames_fake.cpp
+// forwards the seam's members to these, which hide them). Every GrantFrames in a host
+// program is a FakeFrames.
 class FakeFrames final : public GrantFrames {
 public:
     struct Page {
@@ -103,7 +106,7 @@ public:
         pages_.at(frame).page_table = value;
     }
 
-    bool get_page(Frame frame, DomainId owner) override {
+    bool get_page(Frame frame, DomainId owner) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = pages_.find(frame);
         if (it == pages_.end() || it->second.owner != owner)
@@ -111,14 +114,14 @@ public:
         ++it->second.general;
         return true;
     }
-    void put_page(Frame frame) override {
+    void put_page(Frame frame) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = pages_.find(frame);
         GRANT_FAKE_CHECK(it != pages_.end() && it->second.general > 0);
         GRANT_FAKE_CHECK(it->second.general > it->second.writable);  // a type ref is paired with a general one
         --it->second.general;
     }
-    bool get_writable(Frame frame, DomainId owner) override {
+    bool get_writable(Frame frame, DomainId owner) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = pages_.find(frame);
         GRANT_FAKE_CHECK(it != pages_.end() && it->second.general > it->second.writable);
@@ -127,13 +130,13 @@ public:
         ++it->second.writable;
         return true;
     }
-    void put_writable(Frame frame) override {
+    void put_writable(Frame frame) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = pages_.find(frame);
         GRANT_FAKE_CHECK(it != pages_.end() && it->second.writable > 0);
         --it->second.writable;
     }
-    void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) override {
+    void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto d = pages_.find(dest), s = pages_.find(source);
         GRANT_FAKE_CHECK(d != pages_.end() && s != pages_.end());
