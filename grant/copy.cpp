@@ -245,7 +245,7 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
     return GrantStatus::okay;
 }
 
-void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly) {
+[[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly) {
     ActiveEntry& act = granter.active(ref);
     granter.unpin(act, readonly ? pin::host_read : pin::host_write);
     release_flags(granter.shared_entry(ref), act.pin, readonly);

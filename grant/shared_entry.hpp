@@ -79,11 +79,44 @@ static_assert(offsetof(xen::GrantEntryV1, flags) == 0 && offsetof(xen::GrantEntr
 // sub-page grant); GTF_reading is set, and GTF_writing unless `readonly`, which a
 // GTF_readonly grant refuses. The guest may race the update: up to five compare-exchanges
 // are tried before the entry is declared unstable. general_error on any refusal.
-xen::GrantStatus acquire_flags(SharedEntry entry, bool pinned, bool readonly, bool mapping, DomainId mapper);
+// Inline, like release_flags(): every copy and mapping runs them, mostly with constant
+// `readonly` and `mapping`, which then fold away.
+inline constexpr unsigned kMaxFlagAttempts = 5;  // a few legitimate guest races (e.g. flipping GTF_readonly)
+inline xen::GrantStatus acquire_flags(SharedEntry entry, bool pinned, bool readonly, bool mapping, DomainId mapper) {
+    uint16_t type_mask = xen::gtf::type_mask;
+    if (mapping)
+        type_mask |= xen::gtf::sub_page;  // a sub-page grant can be copied from, never mapped
+    uint32_t seen = entry.load_header();
+    for (unsigned attempt = 1;; ++attempt) {
+        const uint16_t flags = SharedEntry::flags_of(seen);
+        // Once pinned, the frame and the domain are fixed by the active entry; the
+        // guest's later edits of these fields no longer matter.
+        if (!pinned && ((flags & type_mask) != xen::gtf::permit_access || SharedEntry::domid_of(seen) != mapper))
+            return xen::GrantStatus::general_error;
+        uint16_t wanted = flags | xen::gtf::reading;
+        if (!readonly) {
+            if (flags & xen::gtf::readonly)
+                return xen::GrantStatus::general_error;
+            wanted |= xen::gtf::writing;
+        }
+        if (entry.compare_exchange_header(seen, SharedEntry::header_of(wanted, SharedEntry::domid_of(seen))))
+            return xen::GrantStatus::okay;
+        if (attempt == kMaxFlagAttempts)
+            return xen::GrantStatus::general_error;
+    }
+}
 
 // After pins were dropped (`pin` is the count left): clears GTF_reading when nothing is
 // pinned, and GTF_writing when a writable use ended and no writable pin is left (Xen
 // reduce_status_for_pin). Nothing when the entry is gone.
-void release_flags(SharedEntry entry, uint32_t pin, bool readonly);
+inline void release_flags(SharedEntry entry, uint32_t pin, bool readonly) {
+    if (!entry.valid())
+        return;
+    uint16_t clear = pin != 0 ? 0 : xen::gtf::reading;
+    if (!readonly && (pin & pin::writable_mask) == 0)
+        clear |= xen::gtf::writing;
+    if (clear != 0)
+        entry.clear_flags(clear);
+}
 
 }  // namespace hv::grant
