@@ -109,16 +109,19 @@ int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cm
 int64_t copy_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
     if (!array_ok<xen::GrantCopy>(array, count))
         return fault();
-    GuestIn<xen::GrantCopy> list(array);
     grant::CopyBatch batch(grant_context(), table);
+    // The whole array passed array_ok: element addresses cannot wrap or leave guest
+    // memory, so each element needs only the fault-checked copies.
     for (uint32_t i = 0; i < count; ++i) {
         if (i != 0 && ctx.should_preempt())
             return continue_after<xen::GrantCopy>(ctx, cmd, array, i, count);
+        const uint64_t element = array + uint64_t{i} * sizeof(xen::GrantCopy);
         xen::GrantCopy op;
-        if (list.read(i, op) != Status::Ok)
+        if (copy_from_checked_guest(&op, element, sizeof(op)) != Status::Ok)
             return fault();
         batch.copy(op);
-        if (write_field<xen::GrantCopy>(array, i, offsetof(xen::GrantCopy, status), op.status) != Status::Ok)
+        if (copy_to_checked_guest(element + offsetof(xen::GrantCopy, status), &op.status, sizeof(op.status)) !=
+            Status::Ok)
             return fault();
     }
     return 0;

@@ -19,4 +19,10 @@ namespace hv {
 // Whether [address, address + size) is a guest-addressable range (no access made).
 bool guest_range_ok(uint64_t address, size_t size);
 
+// The same copies inside a range the caller has already passed through guest_range_ok
+// (Xen __copy_from_guest after guest_handle_okay): only faults are checked. For the
+// elements of a batch whose whole array was checked once.
+[[nodiscard]] Status copy_from_checked_guest(void* dst, uint64_t guest_src, size_t size);
+[[nodiscard]] Status copy_to_checked_guest(uint64_t guest_dst, const void* src, size_t size);
+
 }  // namespace hv

@@ -22,6 +22,14 @@ bool guest_range_ok(uint64_t address, size_t size) {
     return last < (uint64_t{1} << 47) || address >= layout::kHypervisorVirtEnd;
 }
 
+Status copy_from_checked_guest(void* dst, uint64_t guest_src, size_t size) {
+    return hv_copy_guest(dst, reinterpret_cast<const void*>(guest_src), size) == 0 ? Status::Ok : Status::Fault;
+}
+
+Status copy_to_checked_guest(uint64_t guest_dst, const void* src, size_t size) {
+    return hv_copy_guest(reinterpret_cast<void*>(guest_dst), src, size) == 0 ? Status::Ok : Status::Fault;
+}
+
 Status copy_from_guest(void* dst, uint64_t guest_src, size_t size) {
     if (!guest_range_ok(guest_src, size))
         return Status::Fault;
