@@ -86,7 +86,7 @@ bool linear_address_ok(uint64_t va) { return va < (1ull << 47) || va >= layout::
 
 // The L1 entry for linear address `va` in the vCPU's current page tables (Xen map_guest_l1e), which the
 // page-type core walks under its page-table lock (page_types.hpp, GrantSlot).
-Result<GrantSlot> linear_slot(const Vcpu& v, uint64_t va) {
+[[gnu::always_inline]] inline Result<GrantSlot> linear_slot(const Vcpu& v, uint64_t va) {
     if (!linear_address_ok(va))
         return Status::InvalidArgument;
     return GrantSlot::address(v.pv.kernel_mode ? v.pv.guest_table : v.pv.guest_table_user, va);
@@ -94,7 +94,7 @@ Result<GrantSlot> linear_slot(const Vcpu& v, uint64_t va) {
 
 // host_addr as the grant flags read it: a linear address, or with GNTMAP_contains_pte the
 // machine address of an L1 entry.
-Result<GrantSlot> find_slot(const Vcpu& v, uint64_t host_addr, uint32_t flags) {
+[[gnu::always_inline]] inline Result<GrantSlot> find_slot(const Vcpu& v, uint64_t host_addr, uint32_t flags) {
     if (flags & gntmap::contains_pte) {
         if (host_addr % sizeof(uint64_t) != 0)
             return Status::InvalidArgument;  // would overlap two entries

@@ -17,23 +17,29 @@ constexpr bool validated_table(uint64_t word, PageType type) {
 
 }  // namespace
 
-Result<uint64_t*> PageTypes::grant_slot(const GrantSlot& slot, uint16_t owner, Pfn& held) {
-    held = kNoParent;
-    if (!slot.linear) {
-        const auto index = static_cast<unsigned>(slot.index_or_va);
-        HV_ASSERT(index < kEntriesPerTable);
-        // get_page() without its RAM check: a frame the core never counted has count 0, which
-        // get_ref() refuses. Our reference pins the owner and keeps the frame allocated; the L1 may be
-        // any frame the guest named, so nothing but that reference keeps it from changing hands.
-        if (slot.table >= frames_.size() || !get_ref(slot.table, owner))
-            return Status::InvalidArgument;
-        if (!validated_table(load_type(frame(slot.table)), PageType::L1)) {
-            drop_ref(slot.table);
-            return Status::InvalidArgument;  // Xen: page_lock() fails or the type is not PGT_l1_page_table
-        }
-        held = slot.table;
-        return &access_.table(slot.table)[index];
+// The entry form, out of line: the address form is the common one and needs no reference, so it is
+// inlined into its three callers without this path's register pressure.
+[[gnu::noinline]] Result<uint64_t*> PageTypes::grant_slot_of_entry(const GrantSlot& slot, uint16_t owner, Pfn& held) {
+    const auto index = static_cast<unsigned>(slot.index_or_va);
+    HV_ASSERT(index < kEntriesPerTable);
+    // get_page() without its RAM check: a frame the core never counted has count 0, which
+    // get_ref() refuses. Our reference pins the owner and keeps the frame allocated; the L1 may be
+    // any frame the guest named, so nothing but that reference keeps it from changing hands.
+    if (slot.table >= frames_.size() || !get_ref(slot.table, owner))
+        return Status::InvalidArgument;
+    if (!validated_table(load_type(frame(slot.table)), PageType::L1)) {
+        drop_ref(slot.table);
+        return Status::InvalidArgument;  // Xen: page_lock() fails or the type is not PGT_l1_page_table
     }
+    held = slot.table;
+    return &access_.table(slot.table)[index];
+}
+
+[[gnu::always_inline]] inline Result<uint64_t*> PageTypes::grant_slot(const GrantSlot& slot, uint16_t owner,
+                                                                       Pfn& held) {
+    held = kNoParent;
+    if (!slot.linear)
+        return grant_slot_of_entry(slot, owner, held);
     // The root is checked rather than trusted (a vCPU without a user L4 passes 0). Its type ref, held by
     // the calling vCPU, pins its owner.
     Pfn table = slot.table;

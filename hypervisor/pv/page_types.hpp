@@ -207,7 +207,7 @@ public:
     bool is_hypervisor_page(Pfn mfn) const;  // given with assign_shared
     uint16_t owner_of(Pfn mfn) const;        // kOwnerNone when free
     int linear_count(Pfn mfn) const;         // > 0: linear entries held; < 0: linear uses of it
-    bool has_frame_info(Pfn mfn) const;      // RAM with a FrameInfo: refcounted
+    bool has_frame_info(Pfn mfn) const { return mfn < frames_.size() && access_.is_ram(mfn); }  // RAM: refcounted
     size_t frame_count() const { return frames_.size(); }
 
 private:
@@ -245,6 +245,7 @@ private:
     // The entry `slot` names, with lock_for(owner) held (grant_entries.cpp). `held` is the L1 whose general
     // ref was taken for the caller to drop (entry form), or kNoParent (address form).
     Result<uint64_t*> grant_slot(const GrantSlot& slot, uint16_t owner, Pfn& held);
+    Result<uint64_t*> grant_slot_of_entry(const GrantSlot& slot, uint16_t owner, Pfn& held);
     void release_grant_slot(Pfn held) {
         if (held != kNoParent)
             drop_ref(held);
