@@ -125,6 +125,13 @@ public:
         HV_ASSERT(ref < nr_entries());
         return active_pages_[ref / kActivePerPage][ref % kActivePerPage];
     }
+    // The frame of an entry the caller holds a pin on, without lock(): by G2 nothing writes `frame`
+    // while the entry is pinned, and the entry's page exists since the pin was taken (frames are only
+    // added, G1), so neither the bound nor the lock is needed.
+    Frame pinned_frame(xen::GrantRef ref) const {
+        HV_ASSERT(ref / kActivePerPage < kMaxGrantFrames * kEntriesPerFrame / kActivePerPage);
+        return active_pages_[ref / kActivePerPage][ref % kActivePerPage].frame;
+    }
     bool frames_released() const { return frames_released_; }
     // Entries with a non-zero pin (a lock-free snapshot): other domains still use grants.
     uint32_t pinned_entries() const { return __atomic_load_n(&pinned_entries_, __ATOMIC_ACQUIRE); }

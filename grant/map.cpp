@@ -14,8 +14,12 @@ namespace gntmap = xen::gntmap;
 
 constexpr int16_t raw(GrantStatus s) { return static_cast<int16_t>(s); }
 
-// The pin units one mapping with `flags` holds (Xen: pin_incr).
-uint32_t pin_units(uint32_t flags) {
+// The pin units one mapping with `flags` holds (Xen: pin_incr), looked up by the three
+// flags that decide them.
+constexpr uint32_t kUnitFlags = gntmap::device_map | gntmap::host_map | gntmap::readonly;
+static_assert(kUnitFlags == 7);
+
+constexpr uint32_t units_of(uint32_t flags) {
     const bool readonly = (flags & gntmap::readonly) != 0;
     uint32_t units = 0;
     if (flags & gntmap::device_map)
@@ -24,6 +28,11 @@ uint32_t pin_units(uint32_t flags) {
         units += readonly ? pin::host_read : pin::host_write;
     return units;
 }
+
+constexpr uint32_t kPinUnits[kUnitFlags + 1] = {units_of(0), units_of(1), units_of(2), units_of(3),
+                                                units_of(4), units_of(5), units_of(6), units_of(7)};
+
+uint32_t pin_units(uint32_t flags) { return kPinUnits[flags & kUnitFlags]; }
 
 // Step 1, under the granter's lock: checks the grant for `mapper`, marks the shared
 // entry and pins the active entry. On okay `frame` is the pinned frame and, if this was

@@ -40,15 +40,10 @@ GrantStatus UnmapBatch::unmap_common(uint64_t host_addr, uint64_t dev_bus_addr, 
     const uint16_t flags = map->flags;
     const xen::GrantRef ref = map->ref;
     // No lookup by id: this mapping's pins keep the granter's table alive (G3), also
-    // after the granting domain was destroyed (its table is then retired).
+    // after the granting domain was destroyed (its table is then retired). The map checked
+    // `ref` against the table's size, which never shrinks.
     TableRef granter = TableRef::retain(ctx_.domains, *map->granter);
-    Frame frame;
-    {
-        LockGuard guard(granter->lock());
-        if (ref >= granter->nr_entries())
-            return GrantStatus::bad_handle;
-        frame = granter->active(ref).frame;  // stable: this mapping pins it
-    }
+    const Frame frame = granter->pinned_frame(ref);
     if (dev_bus_addr != 0 && (flags & gntmap::device_map) && dev_bus_addr != frame << 12)
         return GrantStatus::bad_dev_addr;
 

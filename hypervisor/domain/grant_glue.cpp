@@ -5,8 +5,8 @@
 // a linear address in the page tables of the vCPU making the hypercall, whose L1 entry
 // is found by walking its current L4 (Xen walks the linear map: the same tables), or with
 // GNTMAP_contains_pte the machine address of an L1 entry. Either way the L1 must be a
-// validated L1 table of the mapping domain; the page-type core writes the entry under its
-// page-table lock (pv/grant_entries.cpp).
+// validated L1 table of the mapping domain; the page-type core walks to it and writes the
+// entry under its page-table lock (pv/grant_entries.cpp), so the walk needs no references.
 #include "domain/grant_glue.hpp"
 
 #include <new>
@@ -69,41 +69,28 @@ class KernelGrantFrames final : public grant::GrantFrames {};
 
 // ---- host mappings in PV page tables ---------------------------------------------------------
 
-struct L1Slot {
-    Pfn table;
-    unsigned index;
-};
+using GrantSlot = pv::PageTypes::GrantSlot;
 
 // Xen __addr_ok: below the canonical hole, or above the hypervisor's L4 slots.
 bool linear_address_ok(uint64_t va) { return va < (1ull << 47) || va >= layout::kHypervisorVirtEnd; }
 
-// The L1 entry for `va` in the vCPU's current page tables (Xen map_guest_l1e): every
-// level above must be present and not a large page. Each table is checked to be counted
-// RAM before it is read (every table of a validated hierarchy is: page_types.hpp I4);
-// whether the L1 may be written is the page-type core's decision.
-Result<L1Slot> find_linear_slot(const Vcpu& v, uint64_t va) {
+// The L1 entry for linear address `va` in the vCPU's current page tables (Xen map_guest_l1e), which the
+// page-type core walks under its page-table lock (page_types.hpp, GrantSlot).
+[[gnu::always_inline]] inline Result<GrantSlot> linear_slot(const Vcpu& v, uint64_t va) {
     if (!linear_address_ok(va))
         return Status::InvalidArgument;
-    Pfn table = v.pv.kernel_mode ? v.pv.guest_table : v.pv.guest_table_user;
-    for (unsigned level = 4; level > 1; --level) {
-        if (!frame_refs.counted(table))
-            return Status::InvalidArgument;
-        const auto* entries = static_cast<const uint64_t*>(layout::phys_to_virt(table << kPageShift));
-        const uint64_t e = __atomic_load_n(&entries[(va >> (12 + 9 * (level - 1))) & 511], __ATOMIC_ACQUIRE);
-        if (!pv::entry_present(e) || (e & pv::pte::kLargePage))
-            return Status::InvalidArgument;
-        table = pv::entry_frame(e);
-    }
-    return L1Slot{table, static_cast<unsigned>((va >> 12) & 511)};
+    return GrantSlot::address(v.pv.kernel_mode ? v.pv.guest_table : v.pv.guest_table_user, va);
 }
 
-Result<L1Slot> find_slot(const Vcpu& v, uint64_t host_addr, uint32_t flags) {
+// host_addr as the grant flags read it: a linear address, or with GNTMAP_contains_pte the
+// machine address of an L1 entry.
+[[gnu::always_inline]] inline Result<GrantSlot> find_slot(const Vcpu& v, uint64_t host_addr, uint32_t flags) {
     if (flags & gntmap::contains_pte) {
         if (host_addr % sizeof(uint64_t) != 0)
             return Status::InvalidArgument;  // would overlap two entries
-        return L1Slot{host_addr >> kPageShift, static_cast<unsigned>((host_addr & (kPageSize - 1)) / 8)};
+        return GrantSlot::entry(host_addr >> kPageShift, static_cast<unsigned>((host_addr & (kPageSize - 1)) / 8));
     }
-    return find_linear_slot(v, host_addr);
+    return linear_slot(v, host_addr);
 }
 
 // Xen grant_to_pte_flags + adjust_guest_l1e for a RAM frame: present, accessed, dirty,
@@ -133,7 +120,7 @@ public:
         auto slot = find_slot(mapping_vcpu(mapper), host_addr, flags);
         if (!slot.ok())
             return GrantStatus::general_error;
-        if (page_types().install_grant_entry(slot->table, slot->index, grant_entry(frame, flags), mapper) != Status::Ok)
+        if (page_types().install_grant_entry(*slot, grant_entry(frame, flags), mapper) != Status::Ok)
             return GrantStatus::general_error;
         // The entry may have replaced a present one. Xen does not flush here, but its
         // guests see the new mapping at once because XPTI reloads CR3 on every return to
@@ -152,10 +139,10 @@ public:
         // Xen takes the new entry first; if the rest fails, that mapping is lost too.
         uint64_t moved = 0;
         if (new_addr != 0) {
-            auto from = find_linear_slot(v, new_addr);
+            auto from = linear_slot(v, new_addr);
             if (!from.ok())
                 return GrantStatus::general_error;
-            auto taken = page_types().take_entry(from->table, from->index, mapper);
+            auto taken = page_types().take_entry(*from, mapper);
             if (!taken.ok())
                 return GrantStatus::general_error;
             moved = *taken;
@@ -163,7 +150,7 @@ public:
         auto slot = find_slot(v, host_addr, flags);
         const bool writable = (flags & gntmap::readonly) == 0;
         if (!slot.ok() ||
-            page_types().remove_grant_entry(slot->table, slot->index, mapper, frame, writable, moved) != Status::Ok) {
+            page_types().remove_grant_entry(*slot, mapper, frame, writable, moved) != Status::Ok) {
             page_types().drop_entry_refs(moved);
             return GrantStatus::general_error;
         }

@@ -9,21 +9,58 @@ namespace hv::pv {
 
 using namespace frame_state;
 
-Result<uint64_t*> PageTypes::grant_slot(Pfn l1_mfn, unsigned index, uint16_t owner) {
-    HV_ASSERT(index < kEntriesPerTable);
-    // get_page() without its RAM check: a frame the core never counted has count 0, which
-    // get_ref() refuses. Our reference pins the owner and keeps the frame allocated.
-    if (l1_mfn >= frames_.size() || !get_ref(l1_mfn, owner))
-        return Status::InvalidArgument;
-    const uint64_t word = load_type(frame(l1_mfn));
-    if (static_cast<PageType>(type_bits(word)) != PageType::L1 || type_refs(word) == 0 || (word & kValidated) == 0) {
-        drop_ref(l1_mfn);
-        return Status::InvalidArgument;  // Xen: page_lock() fails or the type is not PGT_l1_page_table
-    }
-    return &access_.table(l1_mfn)[index];
+namespace {
+
+constexpr bool validated_table(uint64_t word, PageType type) {
+    return static_cast<PageType>(type_bits(word)) == type && type_refs(word) != 0 && (word & kValidated) != 0;
 }
 
-Status PageTypes::install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry, uint16_t table_owner) {
+}  // namespace
+
+// The entry form, out of line: the address form is the common one and needs no reference, so it is
+// inlined into its three callers without this path's register pressure.
+[[gnu::noinline]] Result<uint64_t*> PageTypes::grant_slot_of_entry(const GrantSlot& slot, uint16_t owner, Pfn& held) {
+    const auto index = static_cast<unsigned>(slot.index_or_va);
+    HV_ASSERT(index < kEntriesPerTable);
+    // get_page() without its RAM check: a frame the core never counted has count 0, which
+    // get_ref() refuses. Our reference pins the owner and keeps the frame allocated; the L1 may be
+    // any frame the guest named, so nothing but that reference keeps it from changing hands.
+    if (slot.table >= frames_.size() || !get_ref(slot.table, owner))
+        return Status::InvalidArgument;
+    if (!validated_table(load_type(frame(slot.table)), PageType::L1)) {
+        drop_ref(slot.table);
+        return Status::InvalidArgument;  // Xen: page_lock() fails or the type is not PGT_l1_page_table
+    }
+    held = slot.table;
+    return &access_.table(slot.table)[index];
+}
+
+[[gnu::always_inline]] inline Result<uint64_t*> PageTypes::grant_slot(const GrantSlot& slot, uint16_t owner,
+                                                                       Pfn& held) {
+    held = kNoParent;
+    if (!slot.linear)
+        return grant_slot_of_entry(slot, owner, held);
+    // The root is checked rather than trusted (a vCPU without a user L4 passes 0). Its type ref, held by
+    // the calling vCPU, pins its owner.
+    Pfn table = slot.table;
+    if (table >= frames_.size() || !validated_table(load_type(frames_[table]), PageType::L4) ||
+        load_owner(frames_[table]) != owner)
+        return Status::InvalidArgument;
+    const uint64_t va = slot.index_or_va;
+    FrameAccess& access = access_;
+    for (unsigned shift = 39; shift > 12; shift -= 9) {
+        // Relaxed: the lock orders us after every writer; only the MMU's A/D updates can race.
+        const uint64_t e = __atomic_load_n(&access.table(table)[(va >> shift) % kEntriesPerTable], __ATOMIC_RELAXED);
+        if (!entry_present(e) || (e & pte::kLargePage))
+            return Status::InvalidArgument;
+        table = entry_frame(e);  // I4: a validated table of `owner` (one level lower, or a linear target)
+    }
+    if (!validated_table(load_type(frame(table)), PageType::L1))
+        return Status::InvalidArgument;
+    return &access.table(table)[(va >> 12) % kEntriesPerTable];
+}
+
+Status PageTypes::install_grant_entry(const GrantSlot& where, uint64_t entry, uint16_t table_owner) {
     const Pfn target = entry_frame(entry);
     // The caller's references are what make this entry legal; check they are there (a
     // non-zero count implies RAM with a FrameInfo).
@@ -31,19 +68,21 @@ Status PageTypes::install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry
     HV_ASSERT(!entry_writable(entry) || (static_cast<PageType>(type_bits(load_type(frame(target)))) == PageType::Writable &&
                                          type_refs(load_type(frame(target))) != 0));
     LockGuard guard(lock_for(table_owner));
-    auto slot = grant_slot(l1_mfn, index, table_owner);
+    Pfn held;
+    auto slot = grant_slot(where, table_owner, held);
     if (!slot.ok())
         return slot.status();
     const uint64_t old = exchange_entry(*slot, entry);
     drop_l1_refs(old);
-    drop_ref(l1_mfn);
+    release_grant_slot(held);
     return Status::Ok;
 }
 
-Status PageTypes::remove_grant_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner, Pfn frame_mfn, bool writable,
+Status PageTypes::remove_grant_entry(const GrantSlot& where, uint16_t table_owner, Pfn frame_mfn, bool writable,
                                      uint64_t replacement) {
     LockGuard guard(lock_for(table_owner));
-    auto slot = grant_slot(l1_mfn, index, table_owner);
+    Pfn held;
+    auto slot = grant_slot(where, table_owner, held);
     if (!slot.ok())
         return slot.status();
     uint64_t old = load_entry(*slot);
@@ -58,17 +97,18 @@ Status PageTypes::remove_grant_entry(Pfn l1_mfn, unsigned index, uint16_t table_
         if (compare_exchange_entry(*slot, old, replacement))
             break;
     }
-    drop_ref(l1_mfn);
+    release_grant_slot(held);
     return status;
 }
 
-Result<uint64_t> PageTypes::take_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner) {
+Result<uint64_t> PageTypes::take_entry(const GrantSlot& where, uint16_t table_owner) {
     LockGuard guard(lock_for(table_owner));
-    auto slot = grant_slot(l1_mfn, index, table_owner);
+    Pfn held;
+    auto slot = grant_slot(where, table_owner, held);
     if (!slot.ok())
         return slot.status();
     const uint64_t old = exchange_entry(*slot, 0);
-    drop_ref(l1_mfn);
+    release_grant_slot(held);
     return old;
 }
 

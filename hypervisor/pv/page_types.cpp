@@ -21,8 +21,6 @@ constexpr PageType stored_type(uint64_t word) { return static_cast<PageType>(typ
 
 PageTypes::PageTypes(std::span<FrameInfo> frames, FrameAccess& access) : frames_(frames), access_(access) {}
 
-bool PageTypes::has_frame_info(Pfn mfn) const { return mfn < frames_.size() && access_.is_ram(mfn); }
-
 // ---- ownership ---------------------------------------------------------------------------------------
 
 Status PageTypes::assign(Pfn mfn, uint16_t domain) {

@@ -154,18 +154,47 @@ public:
     // de-validated, drop_l1_refs() drops exactly those references once (release Xen has no grant marker in
     // the entry either), and a later grant unmap finds no matching entry and fails.
     //
-    // All three need `l1_mfn` to be a validated L1 table owned by `table_owner` (else InvalidArgument).
-    // install_grant_entry writes `entry` (present, already adjusted) at `index` and drops the references
+    // Where the entry is (Xen's two forms of a PV grant host_addr), a GrantSlot:
+    //  - entry(l1, index): entry `index` of L1 `l1` (GNTMAP_contains_pte, a machine address the guest
+    //    named). It must be a validated L1 table owned by `table_owner`; it is held with a general ref
+    //    while it is checked and written.
+    //  - address(l4, va): the L1 entry mapping linear address `va` (below the hypervisor's L4 slots; the
+    //    caller checked) in the hierarchy under `l4`, which must be a validated L4 of `table_owner`, the
+    //    calling vCPU's (it holds a type ref on it). The walk runs under the owner's page-table lock, so
+    //    by I2/I4 every table it passes through is a validated table of the owner that no one can change
+    //    or de-validate meanwhile: no reference is taken. The last one must be an L1 (a linear entry can
+    //    lead elsewhere). Every level must be present and not a large page (Xen map_guest_l1e).
+    // Anything else is InvalidArgument, nothing changed.
+    struct GrantSlot {
+        Pfn table;
+        uint64_t index_or_va;
+        bool linear;
+
+        static GrantSlot entry(Pfn l1, unsigned index) { return {l1, index, false}; }
+        static GrantSlot address(Pfn l4, uint64_t va) { return {l4, va, true}; }
+    };
+    // install_grant_entry writes `entry` (present, already adjusted) at `slot` and drops the references
     // of the entry it replaces.
-    [[nodiscard]] Status install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry, uint16_t table_owner);
-    // remove_grant_entry: the entry at `index` must be present and map `frame`, writable iff `writable`
+    [[nodiscard]] Status install_grant_entry(const GrantSlot& slot, uint64_t entry, uint16_t table_owner);
+    // remove_grant_entry: the entry at `slot` must be present and map `frame`, writable iff `writable`
     // (else InvalidArgument, nothing changed). It becomes `replacement` (0, or an entry from take_entry,
     // whose references move with it) and its own references are the caller's to drop.
-    [[nodiscard]] Status remove_grant_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner, Pfn frame,
-                                            bool writable, uint64_t replacement);
-    // take_entry clears the entry at `index` and returns it with its references, which the caller places
+    [[nodiscard]] Status remove_grant_entry(const GrantSlot& slot, uint16_t table_owner, Pfn frame, bool writable,
+                                            uint64_t replacement);
+    // take_entry clears the entry at `slot` and returns it with its references, which the caller places
     // with remove_grant_entry or gives back with drop_entry_refs.
-    [[nodiscard]] Result<uint64_t> take_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner);
+    [[nodiscard]] Result<uint64_t> take_entry(const GrantSlot& slot, uint16_t table_owner);
+    // The same by (L1, index).
+    [[nodiscard]] Status install_grant_entry(Pfn l1_mfn, unsigned index, uint64_t entry, uint16_t table_owner) {
+        return install_grant_entry(GrantSlot::entry(l1_mfn, index), entry, table_owner);
+    }
+    [[nodiscard]] Status remove_grant_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner, Pfn frame,
+                                            bool writable, uint64_t replacement) {
+        return remove_grant_entry(GrantSlot::entry(l1_mfn, index), table_owner, frame, writable, replacement);
+    }
+    [[nodiscard]] Result<uint64_t> take_entry(Pfn l1_mfn, unsigned index, uint16_t table_owner) {
+        return take_entry(GrantSlot::entry(l1_mfn, index), table_owner);
+    }
     void drop_entry_refs(uint64_t entry);
 
     // Queries (racy snapshots unless the caller knows the frame is quiescent).
@@ -178,7 +207,7 @@ public:
     bool is_hypervisor_page(Pfn mfn) const;  // given with assign_shared
     uint16_t owner_of(Pfn mfn) const;        // kOwnerNone when free
     int linear_count(Pfn mfn) const;         // > 0: linear entries held; < 0: linear uses of it
-    bool has_frame_info(Pfn mfn) const;      // RAM with a FrameInfo: refcounted
+    bool has_frame_info(Pfn mfn) const { return mfn < frames_.size() && access_.is_ram(mfn); }  // RAM: refcounted
     size_t frame_count() const { return frames_.size(); }
 
 private:
@@ -213,8 +242,14 @@ private:
 
     Status modify_entry(Pfn table, unsigned level, unsigned index, uint64_t new_entry, uint16_t owner,
                         uint16_t page_owner, bool preserve_ad);
-    // The slot of a validated L1 owned by `owner`, with a general ref on the table held (grant_entries.cpp).
-    Result<uint64_t*> grant_slot(Pfn l1_mfn, unsigned index, uint16_t owner);
+    // The entry `slot` names, with lock_for(owner) held (grant_entries.cpp). `held` is the L1 whose general
+    // ref was taken for the caller to drop (entry form), or kNoParent (address form).
+    Result<uint64_t*> grant_slot(const GrantSlot& slot, uint16_t owner, Pfn& held);
+    Result<uint64_t*> grant_slot_of_entry(const GrantSlot& slot, uint16_t owner, Pfn& held);
+    void release_grant_slot(Pfn held) {
+        if (held != kNoParent)
+            drop_ref(held);
+    }
 
     TicketLock& lock_for(uint16_t domain) { return locks_[domain % kLockStripes]; }
     // Every frame reached here has a FrameInfo by construction; checked anyway, since a broken invariant

@@ -7,6 +7,7 @@
 // is held.
 #include <climits>
 
+#include "pv/frame_refs.hpp"
 #include "pv/frame_state.hpp"
 #include "pv/page_types.hpp"
 #include "seam/panic.hpp"
@@ -68,9 +69,13 @@ void PageTypes::drop_l1_refs(uint64_t entry) {
     const Pfn target = entry_frame(entry);
     if (!entry_present(entry) || !has_frame_info(target))
         return;
+    FrameInfo& f = frame(target);
+    // I3: a writable entry of RAM holds a Writable type ref (put_type_held's first case, inline: this runs
+    // for every entry an update or a grant mapping replaces).
     if (entry_writable(entry))
-        put_type_held(target, kNoParent);
-    drop_ref(target);
+        put_writable_ref(f);
+    if (put_general_ref(f))
+        free_frame(target);
 }
 
 Status PageTypes::take_upper_refs(Pfn table, unsigned level, uint64_t entry, uint16_t owner) {

@@ -13,7 +13,9 @@ using testing::audit;
 using testing::ExternalRefs;
 using testing::FakeMachine;
 using testing::kDataFlags;
+using testing::kTableFlags;
 using testing::make_entry;
+using testing::ro;
 
 constexpr uint16_t kMapper = 0;
 constexpr uint16_t kGranter = 1;
@@ -148,6 +150,72 @@ TEST_F(GrantEntries, TakeAndPlaceMovesAnEntryWithItsReferences) {
     ASSERT_TRUE(again.ok());
     m.types.drop_entry_refs(*again);
     EXPECT_EQ(m.types.general_count(kOwnPage), 1u);
+    expect_audit_clean();
+}
+
+// The address form: the core walks the mapper's hierarchy to the L1 under its page-table lock.
+class GrantEntriesByAddress : public GrantEntries {
+protected:
+    static constexpr Pfn kL4 = 4, kL3 = 5, kL2 = 6, kOtherL2 = 7;
+    // Linear address of entry `index` of kL1: L4 slot 1, L3 slot 2, L2 slot 3.
+    static constexpr uint64_t va(unsigned index) { return (1ull << 39) | (2ull << 30) | (3ull << 21) | (uint64_t{index} << 12); }
+
+    GrantEntriesByAddress() {
+        m.at(kL4, 1) = make_entry(kL3, kTableFlags);
+        m.at(kL3, 2) = make_entry(kL2, kTableFlags);
+        m.at(kL2, 3) = make_entry(kL1, kTableFlags);
+        // A linear entry: L2 slot 4 names an L2 (read-only), so va with L2 slot 4 ends at an L2.
+        m.at(kL2, 4) = ro(make_entry(kOtherL2, kTableFlags));
+        EXPECT_EQ(m.types.pin(kOtherL2, PageType::L2, kMapper), Status::Ok);
+        EXPECT_EQ(m.types.pin(kL4, PageType::L4, kMapper), Status::Ok);
+    }
+};
+
+TEST_F(GrantEntriesByAddress, WalksToTheL1EntryOfTheAddress) {
+    take_grant_refs(true);
+    ASSERT_EQ(m.types.install_grant_entry(PageTypes::GrantSlot::address(kL4, va(5)), grant_entry(true), kMapper),
+              Status::Ok);
+    EXPECT_EQ(m.at(kL1, 5), grant_entry(true));
+    expect_audit_clean();
+    EXPECT_EQ(m.types.remove_grant_entry(PageTypes::GrantSlot::address(kL4, va(6)), kMapper, kGranted, true, 0),
+              Status::InvalidArgument)
+        << "another entry";
+    ASSERT_EQ(m.types.remove_grant_entry(PageTypes::GrantSlot::address(kL4, va(5)), kMapper, kGranted, true, 0),
+              Status::Ok);
+    EXPECT_EQ(m.at(kL1, 5), 0u);
+    drop_grant_refs(true);
+    expect_audit_clean();
+    // take_entry by address: the own page at slot 0.
+    auto taken = m.types.take_entry(PageTypes::GrantSlot::address(kL4, va(0)), kMapper);
+    ASSERT_TRUE(taken.ok());
+    EXPECT_EQ(entry_frame(*taken), kOwnPage);
+    m.types.drop_entry_refs(*taken);
+    expect_audit_clean();
+}
+
+TEST_F(GrantEntriesByAddress, RefusesWhatIsNotAValidatedHierarchyOfTheMapper) {
+    take_grant_refs(true);
+    const uint64_t e = grant_entry(true);
+    using Slot = PageTypes::GrantSlot;
+    // A level not present.
+    EXPECT_EQ(m.types.install_grant_entry(Slot::address(kL4, va(5) + (2ull << 21)), e, kMapper),
+              Status::InvalidArgument);
+    EXPECT_EQ(m.types.install_grant_entry(Slot::address(kL4, va(5) ^ (1ull << 39)), e, kMapper),
+              Status::InvalidArgument);
+    // The walk through a linear entry ends at an L2, not an L1.
+    EXPECT_EQ(m.types.install_grant_entry(Slot::address(kL4, va(5) + (1ull << 21)), e, kMapper),
+              Status::InvalidArgument);
+    EXPECT_EQ(m.at(kOtherL2, 5), 0u);
+    // A root that is not a validated L4 of the mapper: frame 0 (no user L4), an L1, the granter's L1,
+    // beyond the frame table.
+    for (Pfn root : {Pfn{0}, kL1, kGranterL1, Pfn{1000}})
+        EXPECT_EQ(m.types.install_grant_entry(Slot::address(root, va(5)), e, kMapper), Status::InvalidArgument)
+            << root;
+    EXPECT_EQ(m.types.install_grant_entry(Slot::address(kL4, va(5)), e, kGranter), Status::InvalidArgument)
+        << "the L4 is not the granter's";
+    EXPECT_EQ(m.types.take_entry(Slot::address(kL3, va(0)), kMapper).status(), Status::InvalidArgument);
+    EXPECT_EQ(m.at(kL1, 5), 0u);
+    drop_grant_refs(true);
     expect_audit_clean();
 }
 
