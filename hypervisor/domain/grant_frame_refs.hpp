@@ -36,12 +36,6 @@ public:
 
     bool attached() const { return core_ != nullptr; }
 
-    // A frame with FrameInfo and a non-zero general count: RAM in use, e.g. a live page
-    // table (a snapshot; the caller must not rely on it staying so).
-    bool counted(Pfn mfn) const {
-        return mfn < frames_.size() && pv::frame_state::ref_count(pv::frame_state::load_ref(frames_[mfn])) != 0;
-    }
-
     // PageTypes::get_page: a general reference to `mfn`, which must belong to `owner`.
     [[nodiscard]] bool get_page(Pfn mfn, uint16_t owner) {
         using namespace pv::frame_state;

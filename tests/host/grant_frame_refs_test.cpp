@@ -98,13 +98,5 @@ TEST_F(GrantFrameRefsTest, WritableReferencesMatchTheCore) {
     EXPECT_EQ(audit(m), "");
 }
 
-TEST_F(GrantFrameRefsTest, CountedIsLiveRamOnly) {
-    EXPECT_TRUE(refs.counted(kPage));
-    EXPECT_TRUE(refs.counted(kL1));
-    EXPECT_FALSE(refs.counted(kFree));
-    EXPECT_FALSE(refs.counted(kMmio));
-    EXPECT_FALSE(refs.counted(1000));
-}
-
 }  // namespace
 }  // namespace hv
