@@ -149,7 +149,7 @@ private:
 // GrantTable::release_frames() gives its shared frames back. While pinned_entries() is
 // not 0, other domains still map its grants: the table must stay alive for their maptrack
 // entries (GrantDomains, "retired") so that their unmaps succeed, as they do on Xen against a
-// zombie domain; once it is 0 and no lookup is in flight it may be deleted.
+// zombie domain; once it is 0 and no retained hold is in flight it may be deleted.
 void release_mappings(GrantContext& ctx, GrantTable& mapper);
 
 }  // namespace hv::grant

@@ -45,12 +45,31 @@ template <typename Struct, typename Field>
     return copy_to_guest(element->address() + offset, &value, sizeof(value));
 }
 
-// The whole argument array must be guest memory before anything is read (Xen
-// guest_handle_okay).
+// A guest array of `count` Structs, range-checked as a whole before anything is read (Xen
+// guest_handle_okay). Its elements then cannot wrap or leave guest memory, so they are
+// copied with fault checks only (Xen __copy_from_guest / __copy_to_guest).
 template <typename Struct>
-bool array_ok(uint64_t array, uint32_t count) {
-    return guest_range_ok(array, uint64_t{count} * sizeof(Struct));
-}
+class CheckedArray {
+public:
+    CheckedArray(uint64_t base, uint32_t count)
+        : base_(base), ok_(guest_range_ok(base, uint64_t{count} * sizeof(Struct))) {}
+    bool ok() const { return ok_; }
+    [[nodiscard]] Status read(uint32_t i, Struct& out) const { return copy_from_checked_guest(&out, at(i), sizeof(out)); }
+    [[nodiscard]] Status write(uint32_t i, const Struct& value) const {
+        return copy_to_checked_guest(at(i), &value, sizeof(value));
+    }
+    // One output field of element i, at `offset` in Struct.
+    template <typename Field>
+    [[nodiscard]] Status write_field(uint32_t i, size_t offset, const Field& value) const {
+        return copy_to_checked_guest(at(i) + offset, &value, sizeof(value));
+    }
+
+private:
+    uint64_t at(uint32_t i) const { return base_ + uint64_t{i} * sizeof(Struct); }
+
+    uint64_t base_;
+    bool ok_;
+};
 
 template <typename Struct>
 int64_t continue_after(HypercallContext& ctx, uint32_t cmd, uint64_t array, uint32_t done, uint32_t count) {
@@ -63,9 +82,9 @@ int64_t continue_after(HypercallContext& ctx, uint32_t cmd, uint64_t array, uint
 // ---- batches ---------------------------------------------------------------------------
 
 int64_t map_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
-    if (!array_ok<xen::GrantMapRef>(array, count))
+    const CheckedArray<xen::GrantMapRef> list(array, count);
+    if (!list.ok())
         return fault();
-    GuestInOut<xen::GrantMapRef> list(array);
     for (uint32_t i = 0; i < count; ++i) {
         if (i != 0 && ctx.should_preempt())
             return continue_after<xen::GrantMapRef>(ctx, cmd, array, i, count);
@@ -83,9 +102,9 @@ int64_t map_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd,
 // pins and references dropped) before the next group or a preemption.
 template <typename Struct>
 int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
-    if (!array_ok<Struct>(array, count))
+    const CheckedArray<Struct> list(array, count);
+    if (!list.ok())
         return fault();
-    GuestIn<Struct> list(array);
     grant::UnmapBatch batch(grant_context(), table);
     uint32_t done = 0;
     while (done < count) {
@@ -95,7 +114,7 @@ int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cm
             if (list.read(i, op) != Status::Ok)
                 return fault();  // the batch's destructor finishes what was unmapped
             batch.unmap(op);
-            if (write_field<Struct>(array, i, offsetof(Struct, status), op.status) != Status::Ok)
+            if (list.write_field(i, offsetof(Struct, status), op.status) != Status::Ok)
                 return fault();
         }
         batch.finish();
@@ -107,30 +126,27 @@ int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cm
 }
 
 int64_t copy_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
-    if (!array_ok<xen::GrantCopy>(array, count))
+    const CheckedArray<xen::GrantCopy> list(array, count);
+    if (!list.ok())
         return fault();
     grant::CopyBatch batch(grant_context(), table);
-    // The whole array passed array_ok: element addresses cannot wrap or leave guest
-    // memory, so each element needs only the fault-checked copies.
     for (uint32_t i = 0; i < count; ++i) {
         if (i != 0 && ctx.should_preempt())
             return continue_after<xen::GrantCopy>(ctx, cmd, array, i, count);
-        const uint64_t element = array + uint64_t{i} * sizeof(xen::GrantCopy);
         xen::GrantCopy op;
-        if (copy_from_checked_guest(&op, element, sizeof(op)) != Status::Ok)
+        if (list.read(i, op) != Status::Ok)
             return fault();
         batch.copy(op);
-        if (copy_to_checked_guest(element + offsetof(xen::GrantCopy, status), &op.status, sizeof(op.status)) !=
-            Status::Ok)
+        if (list.write_field(i, offsetof(xen::GrantCopy, status), op.status) != Status::Ok)
             return fault();
     }
     return 0;
 }
 
 int64_t swap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
-    if (!array_ok<xen::GrantSwapRef>(array, count))
+    const CheckedArray<xen::GrantSwapRef> list(array, count);
+    if (!list.ok())
         return fault();
-    GuestIn<xen::GrantSwapRef> list(array);
     for (uint32_t i = 0; i < count; ++i) {
         if (i != 0 && ctx.should_preempt())
             return continue_after<xen::GrantSwapRef>(ctx, cmd, array, i, count);
@@ -138,7 +154,7 @@ int64_t swap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd
         if (list.read(i, op) != Status::Ok)
             return fault();
         op.status = xen::raw(grant::swap_grant_ref(table, op.ref_a, op.ref_b));
-        if (write_field<xen::GrantSwapRef>(array, i, offsetof(xen::GrantSwapRef, status), op.status) != Status::Ok)
+        if (list.write_field(i, offsetof(xen::GrantSwapRef, status), op.status) != Status::Ok)
             return fault();
     }
     return 0;
@@ -152,12 +168,12 @@ int64_t setup_table(grant::GrantTable& table, uint64_t arg, uint32_t count) {
     xen::GrantSetupTable op;
     if (GuestIn<xen::GrantSetupTable>(arg).read(op) != Status::Ok)
         return fault();
-    if (!array_ok<uint64_t>(op.frame_list, op.nr_frames))
+    const CheckedArray<uint64_t> list(op.frame_list, op.nr_frames);
+    if (!list.ok())
         return fault();
     grant::Frame frames[grant::GrantTable::kMaxGrantFrames];
     GrantStatus status = grant::setup_table(grant_context(), table, op.dom, op.nr_frames, frames);
     if (status == GrantStatus::okay) {
-        GuestOut<uint64_t> list(op.frame_list);
         for (uint32_t i = 0; i < op.nr_frames; ++i)
             if (list.write(i, frames[i]) != Status::Ok)
                 status = GrantStatus::bad_virt_addr;
@@ -209,7 +225,7 @@ int64_t get_status_frames(grant::GrantTable& table, uint64_t arg, uint32_t count
     xen::GrantGetStatusFrames op;
     if (GuestIn<xen::GrantGetStatusFrames>(arg).read(op) != Status::Ok)
         return fault();
-    if (!array_ok<uint64_t>(op.frame_list, op.nr_frames))
+    if (!CheckedArray<uint64_t>(op.frame_list, op.nr_frames).ok())
         return fault();
     op.status = xen::raw(grant::get_status_frames(grant_context(), table, op.dom, op.nr_frames));
     if (write_field<xen::GrantGetStatusFrames>(arg, 0, offsetof(xen::GrantGetStatusFrames, status), op.status) !=

@@ -275,10 +275,9 @@ void grant_domain_destroy(Domain& d) {
     t->release_frames();
     {
         LockGuard guard(retired_lock);
-        // No operation still uses a table it found by id (destroy.cpp: unlinked, then
-        // every CPU quiesced). One still holding a retained table (an unmap in flight on
-        // another CPU cannot be: it would not have passed the quiescent point, but the
-        // check costs nothing) leaves its deletion to that hold's release().
+        // The quiesce in destroy.cpp has finished every operation that found this
+        // table by id or retained it; what can still reach it is other domains' pins
+        // (retired until the last one goes, deleted by that unmap's release()).
         if (t->pinned_entries() != 0 || t->holds.load(std::memory_order_acquire) != 0) {
             LOG_INFO("grant: d%u destroyed with %u grants still mapped by others; its table stays until they are unmapped",
                      d.id(), t->pinned_entries());
