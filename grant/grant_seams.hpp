@@ -19,8 +19,14 @@
 // otherwise (the guest overwriting it, the page table being torn down) drops them through
 // the page-type core, so they can neither leak nor be dropped twice.
 //
-// The interfaces have protected, non-virtual destructors: the core never owns or deletes
-// an implementation (and the freestanding image has no operator delete).
+// GrantMemory is an interface; the other three are on every mapping's and copy's path,
+// so they are link-time seams (STYLE.md rule 2): their members are declared here and
+// defined by the build, the image's in domain/grant_glue.cpp (which LTO inlines into the
+// grant operations) and the host tests' in tests/host/fakes/grant_seams_fake.cpp
+// (forwarding to the fake the object is, tests/host/grant_fakes.hpp). The image's
+// objects are stateless. All four have protected, non-virtual destructors: the core
+// never owns or deletes an implementation (and the freestanding image has no operator
+// delete).
 #pragma once
 
 #include <cstdint>
@@ -59,12 +65,7 @@ protected:
     ~GrantMemory() = default;
 };
 
-// GrantFrames is on every copy's and mapping's path several times, so it is a link-time
-// seam (STYLE.md rule 2) rather than an interface: its members are declared here and
-// defined by the build, the image's in domain/grant_glue.cpp (which LTO inlines into
-// the grant operations) and the host tests' in tests/host/fakes/grant_frames_fake.cpp
-// (forwarding to the FakeFrames the object is). An object of the class is stateless in
-// the image; the build's implementation derives from it.
+// References on granted frames, and copies between them (a link-time seam).
 class GrantFrames {
 public:
     // A general reference to RAM frame `frame`, which must belong to `owner` (Xen: the
@@ -88,27 +89,29 @@ protected:
 // Host mappings in the mapping domain's page tables, for the vCPU running the hypercall
 // (Xen create_grant_pv_mapping / replace_grant_pv_mapping). `host_addr` is a linear
 // address in the current page tables, or with GNTMAP_contains_pte the machine address
-// of the L1 entry to use.
+// of the L1 entry to use. A link-time seam.
 class HostMappings {
 public:
     // Writes an entry for `frame` (read-only with GNTMAP_readonly, user-accessible with
     // GNTMAP_application_map) at host_addr, dropping the references the entry it
     // replaces held. On okay the entry owns the references the caller took for it.
-    virtual xen::GrantStatus create(DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) = 0;
+    xen::GrantStatus create(DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags);
     // Checks that host_addr maps `frame` with the access `flags` gave it and replaces the
     // entry: with nothing, or (new_addr != 0, linear addresses only) with the entry that
     // maps new_addr, which is cleared. On okay the references of the grant entry are
     // the caller's again (those of a moved entry move with it).
-    virtual xen::GrantStatus replace(DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
-                                     uint32_t flags) = 0;
+    xen::GrantStatus replace(DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
+                             uint32_t flags);
     // Removes stale translations of entries replace() cleared, on every CPU the mapper
     // may have used them, before their references are dropped.
-    virtual void flush_tlb(DomainId mapper) = 0;
+    void flush_tlb(DomainId mapper);
 
 protected:
+    HostMappings() = default;
     ~HostMappings() = default;
 };
 
+// Finding grant tables (a link-time seam).
 class GrantDomains {
 public:
     // The grant table of live domain `id` (not DOMID_SELF); nullptr if there is none or
@@ -116,16 +119,17 @@ public:
     // alive until the operation ends, because a domain is torn down only after every
     // CPU has passed a quiescent point since it was unlinked, and no grant operation
     // spans one (the kernel's domain_by_id contract). So there is nothing to release.
-    virtual GrantTable* find(DomainId id) = 0;
+    GrantTable* find(DomainId id);
     // A counted hold, released by release(), on a table the caller knows to be alive
     // because it holds one of its pins (a mapping's: grant_table.hpp G3), also after its
     // domain was destroyed while other domains still pinned its grants (a retired table,
     // as Xen keeps a zombie domain, which only the last hold may delete). Unmaps use it
     // instead of a lookup by id.
-    virtual void retain(GrantTable& table) = 0;
-    virtual void release(GrantTable& table) = 0;
+    void retain(GrantTable& table);
+    void release(GrantTable& table);
 
 protected:
+    GrantDomains() = default;
     ~GrantDomains() = default;
 };
 

@@ -22,6 +22,7 @@ TicketLock registry_lock;  // outermost: registry < Domain::lock; serialises slo
 }  // namespace detail
 
 using detail::domains;
+using detail::kMaxDomains;
 using detail::registry_lock;
 
 const char* shutdown_reason_name(ShutdownReason r) {
@@ -99,7 +100,9 @@ Result<Domain*> domain_create(const DomainConfig& config) {
         LockGuard guard(registry_lock);
         Domain** slot = nullptr;
         Status s = Status::Ok;
-        for (Domain*& existing : domains) {
+        // The first free slot from the id's home slot on: lookups probe in that order.
+        for (unsigned i = 0; i < kMaxDomains; ++i) {
+            Domain*& existing = domains[(config.id + i) % kMaxDomains];
             if (existing != nullptr && existing->id() == config.id)
                 s = Status::Exists;
             else if (existing == nullptr && slot == nullptr)
@@ -138,9 +141,14 @@ Result<Domain*> domain_create(const DomainConfig& config) {
 // Domain found here is not freed before this CPU's next quiescent point (destroy.cpp
 // unlinks, then quiesces every CPU, before anything is torn down), so reading the slots
 // without the lock gives the same guarantee as reading them with it.
+//
+// A domain sits in the first slot that was free from its id's home slot (id mod
+// kMaxDomains) on, so the probe starts there: with ids below kMaxDomains, as the
+// toolstack hands them out, the first slot read is the one. A free slot does not end
+// the probe (a domain destroyed since may have left it free), so a miss reads them all.
 Domain* domain_by_id(DomainId id) {
-    for (Domain*& slot : domains) {
-        Domain* d = __atomic_load_n(&slot, __ATOMIC_ACQUIRE);
+    for (unsigned i = 0; i < kMaxDomains; ++i) {
+        Domain* d = __atomic_load_n(&domains[(id + i) % kMaxDomains], __ATOMIC_ACQUIRE);
         if (d != nullptr && d->id() == id && !d->dying.load(std::memory_order_relaxed))
             return d;
     }

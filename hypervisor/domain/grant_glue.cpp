@@ -114,52 +114,8 @@ Vcpu& mapping_vcpu(grant::DomainId mapper) {
     return *v;
 }
 
-class KernelHostMappings final : public grant::HostMappings {
-public:
-    GrantStatus create(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) override {
-        auto slot = find_slot(mapping_vcpu(mapper), host_addr, flags);
-        if (!slot.ok())
-            return GrantStatus::general_error;
-        if (page_types().install_grant_entry(*slot, grant_entry(frame, flags), mapper) != Status::Ok)
-            return GrantStatus::general_error;
-        // The entry may have replaced a present one. Xen does not flush here, but its
-        // guests see the new mapping at once because XPTI reloads CR3 on every return to
-        // a PV guest; do the same for this one translation.
-        if (flags & gntmap::contains_pte)
-            arch::flush_tlb_local();
-        else
-            arch::invlpg(host_addr);
-        return GrantStatus::okay;
-    }
-    GrantStatus replace(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
-                        uint32_t flags) override {
-        const Vcpu& v = mapping_vcpu(mapper);
-        if ((flags & gntmap::contains_pte) && new_addr != 0)
-            return GrantStatus::general_error;  // Xen: no replace by PTE address
-        // Xen takes the new entry first; if the rest fails, that mapping is lost too.
-        uint64_t moved = 0;
-        if (new_addr != 0) {
-            auto from = linear_slot(v, new_addr);
-            if (!from.ok())
-                return GrantStatus::general_error;
-            auto taken = page_types().take_entry(*from, mapper);
-            if (!taken.ok())
-                return GrantStatus::general_error;
-            moved = *taken;
-        }
-        auto slot = find_slot(v, host_addr, flags);
-        const bool writable = (flags & gntmap::readonly) == 0;
-        if (!slot.ok() ||
-            page_types().remove_grant_entry(*slot, mapper, frame, writable, moved) != Status::Ok) {
-            page_types().drop_entry_refs(moved);
-            return GrantStatus::general_error;
-        }
-        return GrantStatus::okay;
-    }
-    // One vCPU per domain runs at a time, on this CPU, as everywhere in the PV core so far
-    // (hypercall/mmu.cpp): a local flush reaches every stale translation.
-    void flush_tlb(grant::DomainId) override { arch::flush_tlb_local(); }
-};
+// The image's HostMappings and GrantDomains: stateless, their members below.
+class KernelHostMappings final : public grant::HostMappings {};
 
 // ---- domains -------------------------------------------------------------------------------
 //
@@ -171,41 +127,7 @@ public:
 
 constinit TicketLock retired_lock;  // GrantTable::retired, deciding who deletes; leaf
 
-class KernelGrantDomains final : public grant::GrantDomains {
-public:
-    // Alive until this CPU's next quiescent point, as the Domain is: grant_domain_destroy
-    // runs after destroy.cpp's quiesce.
-    grant::GrantTable* find(grant::DomainId id) override {
-        if (Domain* d = domain_by_id(id)) {
-            auto table = grant_table_of(*d);
-            if (table.ok())
-                return *table;
-        }
-        return nullptr;
-    }
-    // The caller holds a pin of `table`, so release() cannot be deleting it now: its
-    // pinned_entries() check fails until that pin is dropped, after this increment
-    // (ordered before the unpin's release store of pinned_entries).
-    void retain(grant::GrantTable& table) override { table.holds.fetch_add(1, std::memory_order_relaxed); }
-    void release(grant::GrantTable& table) override {
-        if (table.holds.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
-            table.pinned_entries() != 0)
-            return;
-        // Possibly the last use of a retired table: delete it if nothing can reach it any
-        // more (a new hold needs a pin, so none comes once pinned_entries() is 0).
-        bool dead = false;
-        {
-            LockGuard guard(retired_lock);
-            if (table.retired.load(std::memory_order_relaxed) && table.holds.load(std::memory_order_acquire) == 0 &&
-                table.pinned_entries() == 0) {
-                table.retired.store(false, std::memory_order_relaxed);
-                dead = true;
-            }
-        }
-        if (dead)
-            delete &table;
-    }
-};
+class KernelGrantDomains final : public grant::GrantDomains {};
 
 constinit KernelGrantMemory memory;
 constinit KernelGrantFrames frames;
@@ -229,6 +151,87 @@ void grant::GrantFrames::copy(Frame dest, unsigned dest_offset, Frame source, un
     auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;
     const auto* from = static_cast<const uint8_t*>(layout::phys_to_virt(source << kPageShift)) + source_offset;
     __builtin_memmove(to, from, length);
+}
+
+// ---- HostMappings, the image's definitions (a link-time seam, grant_seams.hpp) --------------
+
+GrantStatus grant::HostMappings::create(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) {
+    auto slot = find_slot(mapping_vcpu(mapper), host_addr, flags);
+    if (!slot.ok())
+        return GrantStatus::general_error;
+    if (page_types().install_grant_entry(*slot, grant_entry(frame, flags), mapper) != Status::Ok)
+        return GrantStatus::general_error;
+    // The entry may have replaced a present one. Xen does not flush here, but its
+    // guests see the new mapping at once because XPTI reloads CR3 on every return to
+    // a PV guest; do the same for this one translation.
+    if (flags & gntmap::contains_pte)
+        arch::flush_tlb_local();
+    else
+        arch::invlpg(host_addr);
+    return GrantStatus::okay;
+}
+GrantStatus grant::HostMappings::replace(grant::DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
+                                        uint32_t flags) {
+    const Vcpu& v = mapping_vcpu(mapper);
+    if ((flags & gntmap::contains_pte) && new_addr != 0)
+        return GrantStatus::general_error;  // Xen: no replace by PTE address
+    // Xen takes the new entry first; if the rest fails, that mapping is lost too.
+    uint64_t moved = 0;
+    if (new_addr != 0) {
+        auto from = linear_slot(v, new_addr);
+        if (!from.ok())
+            return GrantStatus::general_error;
+        auto taken = page_types().take_entry(*from, mapper);
+        if (!taken.ok())
+            return GrantStatus::general_error;
+        moved = *taken;
+    }
+    auto slot = find_slot(v, host_addr, flags);
+    const bool writable = (flags & gntmap::readonly) == 0;
+    if (!slot.ok() ||
+        page_types().remove_grant_entry(*slot, mapper, frame, writable, moved) != Status::Ok) {
+        page_types().drop_entry_refs(moved);
+        return GrantStatus::general_error;
+    }
+    return GrantStatus::okay;
+}
+// One vCPU per domain runs at a time, on this CPU, as everywhere in the PV core so far
+// (hypercall/mmu.cpp): a local flush reaches every stale translation.
+void grant::HostMappings::flush_tlb(grant::DomainId) { arch::flush_tlb_local(); }
+
+// ---- GrantDomains, the image's definitions (a link-time seam, grant_seams.hpp) --------------
+
+// Alive until this CPU's next quiescent point, as the Domain is: grant_domain_destroy
+// runs after destroy.cpp's quiesce.
+grant::GrantTable* grant::GrantDomains::find(grant::DomainId id) {
+    if (Domain* d = domain_by_id(id)) {
+        auto table = grant_table_of(*d);
+        if (table.ok())
+            return *table;
+    }
+    return nullptr;
+}
+// The caller holds a pin of `table`, so release() cannot be deleting it now: its
+// pinned_entries() check fails until that pin is dropped, after this increment
+// (ordered before the unpin's release store of pinned_entries).
+void grant::GrantDomains::retain(grant::GrantTable& table) { table.holds.fetch_add(1, std::memory_order_relaxed); }
+void grant::GrantDomains::release(grant::GrantTable& table) {
+    if (table.holds.fetch_sub(1, std::memory_order_acq_rel) != 1 || !table.retired.load(std::memory_order_acquire) ||
+        table.pinned_entries() != 0)
+        return;
+    // Possibly the last use of a retired table: delete it if nothing can reach it any
+    // more (a new hold needs a pin, so none comes once pinned_entries() is 0).
+    bool dead = false;
+    {
+        LockGuard guard(retired_lock);
+        if (table.retired.load(std::memory_order_relaxed) && table.holds.load(std::memory_order_acquire) == 0 &&
+            table.pinned_entries() == 0) {
+            table.retired.store(false, std::memory_order_relaxed);
+            dead = true;
+        }
+    }
+    if (dead)
+        delete &table;
 }
 
 grant::GrantContext& grant_context() { return context; }

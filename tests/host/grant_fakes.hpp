@@ -47,7 +47,7 @@ inline constexpr Frame kTableFrameBase = 0x80000;  // frame numbers of table fra
 
 // ---- frames ---------------------------------------------------------------------------------
 
-// The host build's GrantFrames (a link-time seam: tests/host/fakes/grant_frames_fake.cpp
+// The host build's GrantFrames (a link-time seam: tests/host/fakes/grant_seams_fake.cpp
 // forwards the seam's members to these, which hide them). Every GrantFrames in a host
 // program is a FakeFrames.
 class FakeFrames final : public GrantFrames {
@@ -246,7 +246,7 @@ public:
         l1_tables_[mapper].insert(l1);
     }
 
-    xen::GrantStatus create(DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) override {
+    xen::GrantStatus create(DomainId mapper, uint64_t host_addr, Frame frame, uint32_t flags) {
         std::lock_guard<std::mutex> guard(mutex_);
         uint64_t key;
         if (!slot_key(mapper, host_addr, flags, key))
@@ -259,7 +259,7 @@ public:
         return xen::GrantStatus::okay;
     }
     xen::GrantStatus replace(DomainId mapper, uint64_t host_addr, Frame frame, uint64_t new_addr,
-                             uint32_t flags) override {
+                             uint32_t flags) {
         std::lock_guard<std::mutex> guard(mutex_);
         if ((flags & xen::gntmap::contains_pte) && new_addr != 0)
             return xen::GrantStatus::general_error;
@@ -286,7 +286,7 @@ public:
         ++replaces;
         return xen::GrantStatus::okay;
     }
-    void flush_tlb(DomainId mapper) override {
+    void flush_tlb(DomainId mapper) {
         std::lock_guard<std::mutex> guard(mutex_);
         ++flushes[mapper];
     }
@@ -388,16 +388,16 @@ private:
 
 class FakeDomains final : public GrantDomains {
 public:
-    GrantTable* find(DomainId id) override {
+    GrantTable* find(DomainId id) {
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = tables_.find(id);
         return it == tables_.end() ? nullptr : it->second;
     }
-    void retain(GrantTable& table) override {
+    void retain(GrantTable& table) {
         std::lock_guard<std::mutex> guard(mutex_);
         ++refs_[table.id()];
     }
-    void release(GrantTable& table) override {
+    void release(GrantTable& table) {
         std::lock_guard<std::mutex> guard(mutex_);
         GRANT_FAKE_CHECK(refs_[table.id()] > 0);
         --refs_[table.id()];
