@@ -29,10 +29,6 @@ bool is_ram_frame(Pfn mfn) { return mfn < max_pfn() && mfn >= kFirstMiBFrames &&
 
 class KernelFrameAccess final : public pv::FrameAccess {
 public:
-    uint64_t* table(Pfn mfn) override { return static_cast<uint64_t*>(layout::phys_to_virt(mfn << kPageShift)); }
-    // Reference-counted RAM: E820 RAM above the first MiB (which Xen's dom_io owns, so
-    // the hardware domain maps it as I/O), including the hypervisor's own memory.
-    bool is_ram(Pfn mfn) const override { return is_ram_frame(mfn); }
     // Xen's default iomem permission for the hardware domain: everything the CPU can
     // address except the interrupt controllers the hypervisor owns.
     bool io_allowed(uint16_t domain, Pfn mfn) const override {
@@ -64,6 +60,12 @@ KernelFrameAccess access;
 alignas(pv::PageTypes) unsigned char storage[sizeof(pv::PageTypes)];
 
 }  // namespace
+
+// FrameAccess's link-time members (pv/frame_access.hpp).
+uint64_t* pv::FrameAccess::table(Pfn mfn) { return static_cast<uint64_t*>(layout::phys_to_virt(mfn << kPageShift)); }
+// Reference-counted RAM: E820 RAM above the first MiB (which Xen's dom_io owns, so the
+// hardware domain maps it as I/O), including the hypervisor's own memory.
+bool pv::FrameAccess::is_ram(Pfn mfn) const { return is_ram_frame(mfn); }
 
 constinit pv::PageTypes* detail::page_types_instance = nullptr;
 

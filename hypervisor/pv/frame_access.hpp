@@ -16,14 +16,20 @@ namespace hv::pv {
 
 class FrameAccess {
 public:
+    // table() and is_ram() run for every entry PageTypes reads or checks (several per level of a walk),
+    // so they are link-time members (STYLE.md rule 2), defined by the build: the image's in
+    // domain/page_types_glue.cpp, where LTO inlines them (table() is then direct-map arithmetic), the
+    // host programs' in tests/host/fakes/frame_access_fake.cpp, forwarding to the FakeMachine every
+    // FrameAccess there is. The rest are virtual.
+
     // The 512 entries of a RAM frame (kernel: its direct-map address). Only called for frames with
     // is_ram() true.
-    virtual uint64_t* table(Pfn mfn) = 0;
+    uint64_t* table(Pfn mfn);
 
     // The frame has a FrameInfo and is RAM, whoever owns it (including the hypervisor's own memory:
     // returning false for hypervisor RAM would let an I/O-capable domain map it as MMIO). False means
     // MMIO or a hole.
-    virtual bool is_ram(Pfn mfn) const = 0;
+    bool is_ram(Pfn mfn) const;
 
     // `domain` may map the non-RAM frame `mfn` (Xen iomem_access_permitted).
     virtual bool io_allowed(uint16_t domain, Pfn mfn) const = 0;
@@ -55,6 +61,7 @@ public:
     virtual void frame_freed(Pfn mfn, bool hypervisor_page) = 0;
 
 protected:
+    FrameAccess() = default;
     ~FrameAccess() = default;
 };
 

@@ -72,7 +72,7 @@ public:
           touched_(frame_count, 0),
           types(frames, *this) {}
 
-    uint64_t* table(Pfn mfn) override {
+    uint64_t* table(Pfn mfn) {
         if (mfn >= frames.size() || !is_ram(mfn))
             std::abort();
         uint64_t* page = &memory_[mfn * kEntriesPerTable];
@@ -95,7 +95,7 @@ public:
     void end_tracking() { tracking_ = false; }
     const std::vector<Pfn>& touched_pages() const { return touched_list_; }
     const uint64_t* saved_page(Pfn mfn) const { return &saved_[mfn * kEntriesPerTable]; }
-    bool is_ram(Pfn mfn) const override { return mfn < frames.size() && mmio.count(mfn) == 0; }
+    bool is_ram(Pfn mfn) const { return mfn < frames.size() && mmio.count(mfn) == 0; }
     bool io_allowed(uint16_t domain, Pfn mfn) const override {
         auto it = io_permissions.find(domain);
         return it != io_permissions.end() && it->second.count(mfn) != 0;
