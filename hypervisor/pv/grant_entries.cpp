@@ -11,8 +11,10 @@ using namespace frame_state;
 
 namespace {
 
+// One mask compare for the type and the validated bit, then the count.
 constexpr bool validated_table(uint64_t word, PageType type) {
-    return static_cast<PageType>(type_bits(word)) == type && type_refs(word) != 0 && (word & kValidated) != 0;
+    return (word & (kTypeMask | kValidated)) == ((static_cast<uint64_t>(type) << kTypeShift) | kValidated) &&
+           type_refs(word) != 0;
 }
 
 }  // namespace
@@ -48,16 +50,19 @@ constexpr bool validated_table(uint64_t word, PageType type) {
         return Status::InvalidArgument;
     const uint64_t va = slot.index_or_va;
     FrameAccess& access = access_;
-    for (unsigned shift = 39; shift > 12; shift -= 9) {
+    uint64_t* entries = access.table(table);
+#pragma GCC unroll 3
+    for (unsigned shift = 39; shift > 12; shift -= 9) {  // unrolled: constant shifts, no loop counter
         // Relaxed: the lock orders us after every writer; only the MMU's A/D updates can race.
-        const uint64_t e = __atomic_load_n(&access.table(table)[(va >> shift) % kEntriesPerTable], __ATOMIC_RELAXED);
-        if (!entry_present(e) || (e & pte::kLargePage))
+        const uint64_t e = __atomic_load_n(&entries[(va >> shift) % kEntriesPerTable], __ATOMIC_RELAXED);
+        if ((e & (pte::kPresent | pte::kLargePage)) != pte::kPresent)
             return Status::InvalidArgument;
         table = entry_frame(e);  // I4: a validated table of `owner` (one level lower, or a linear target)
+        entries = access.table(table);
     }
     if (!validated_table(load_type(frame(table)), PageType::L1))
         return Status::InvalidArgument;
-    return &access.table(table)[(va >> 12) % kEntriesPerTable];
+    return &entries[(va >> 12) % kEntriesPerTable];
 }
 
 Status PageTypes::install_grant_entry(const GrantSlot& where, uint64_t entry, uint16_t table_owner) {
