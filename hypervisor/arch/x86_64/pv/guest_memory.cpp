@@ -31,6 +31,7 @@ constexpr size_t kInlineCopyMax = 64;
 Status copy_from_checked_guest(void* dst, uint64_t guest_src, size_t size) {
     if (size % 8 == 0 && size <= kInlineCopyMax) {
         auto* out = static_cast<unsigned char*>(dst);
+#pragma GCC unroll 8
         for (size_t i = 0; i < size / 8; ++i) {
             uint64_t word;
             if (!load_guest(word, guest_src + 8 * i))
@@ -50,6 +51,7 @@ Status copy_to_checked_guest(uint64_t guest_dst, const void* src, size_t size) {
         return store_guest(guest_dst, half) ? Status::Ok : Status::Fault;
     }
     if (size % 8 == 0 && size <= kInlineCopyMax) {
+#pragma GCC unroll 8
         for (size_t i = 0; i < size / 8; ++i) {
             uint64_t word;
             __builtin_memcpy(&word, in + 8 * i, sizeof(word));
