@@ -32,7 +32,6 @@ using xen::GrantStatus;
 using xen::GrantTableOp;
 
 constexpr uint32_t kCmdMask = (1u << 12) - 1;  // Xen GNTTABOP_CMD_MASK
-constexpr unsigned kUnmapChunk = grant::UnmapBatch::kCapacity;
 
 int64_t fault() { return to_guest_errno(Status::Fault); }
 
@@ -57,6 +56,12 @@ public:
     [[nodiscard]] Status read(uint32_t i, Struct& out) const { return copy_from_checked_guest(&out, at(i), sizeof(out)); }
     [[nodiscard]] Status write(uint32_t i, const Struct& value) const {
         return copy_to_checked_guest(at(i), &value, sizeof(value));
+    }
+    // Element i from byte `offset` on: its output fields when they end the struct (the
+    // input fields among them are written back unchanged, as a whole-struct write would).
+    [[nodiscard]] Status write_from(uint32_t i, size_t offset, const Struct& value) const {
+        return copy_to_checked_guest(at(i) + offset, reinterpret_cast<const unsigned char*>(&value) + offset,
+                                     sizeof(Struct) - offset);
     }
     // One output field of element i, at `offset` in Struct.
     template <typename Field>
@@ -92,35 +97,34 @@ int64_t map_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd,
         if (list.read(i, op) != Status::Ok)
             return fault();
         grant::map_grant_ref(grant_context(), table, op);
-        if (list.write(i, op) != Status::Ok)
+        // status, handle and dev_bus_addr (with dom before them): two words.
+        if (list.write_from(i, offsetof(xen::GrantMapRef, dom), op) != Status::Ok)
             return fault();
     }
     return 0;
 }
 
-// unmap_grant_ref and unmap_and_replace: groups of up to 32, each finished (TLB flush,
-// pins and references dropped) before the next group or a preemption.
+// unmap_grant_ref and unmap_and_replace: groups of up to 32 (UnmapBatch::kCapacity),
+// each finished (TLB flush, pins and references dropped) before the next group or a
+// preemption; the last by the batch's destructor, also when a fault ends the call.
 template <typename Struct>
 int64_t unmap_batch(HypercallContext& ctx, grant::GrantTable& table, uint32_t cmd, uint64_t array, uint32_t count) {
     const CheckedArray<Struct> list(array, count);
     if (!list.ok())
         return fault();
     grant::UnmapBatch batch(grant_context(), table);
-    uint32_t done = 0;
-    while (done < count) {
-        const uint32_t end = count - done > kUnmapChunk ? done + kUnmapChunk : count;
-        for (uint32_t i = done; i < end; ++i) {
-            Struct op;
-            if (list.read(i, op) != Status::Ok)
-                return fault();  // the batch's destructor finishes what was unmapped
-            batch.unmap(op);
-            if (list.write_field(i, offsetof(Struct, status), op.status) != Status::Ok)
-                return fault();
+    for (uint32_t i = 0; i < count; ++i) {
+        if (batch.full()) {
+            batch.finish();
+            if (ctx.should_preempt())
+                return continue_after<Struct>(ctx, cmd, array, i, count);
         }
-        batch.finish();
-        done = end;
-        if (done < count && ctx.should_preempt())
-            return continue_after<Struct>(ctx, cmd, array, done, count);
+        Struct op;
+        if (list.read(i, op) != Status::Ok)
+            return fault();
+        batch.unmap(op);
+        if (list.write_field(i, offsetof(Struct, status), op.status) != Status::Ok)
+            return fault();
     }
     return 0;
 }
