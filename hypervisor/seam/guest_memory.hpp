@@ -2,8 +2,8 @@
 // running on this CPU (a PV hypercall runs with the guest's own page tables loaded).
 // The image implementation checks the range (canonical, outside the hypervisor's L4
 // slots 256-271, no wrap-around) and copies with fault recovery; a fault anywhere in the
-// range is Status::Fault and may leave a partial copy in `dst`. Host tests link a fake
-// backed by a map of guest pages (tests/host/fakes/guest_memory_fake.cpp).
+// range is Status::Fault and may leave a partial copy in `dst`. Only image code (the
+// hypercall handlers) uses it, so host programs have no definition.
 #pragma once
 
 #include <cstddef>
