@@ -38,11 +38,6 @@ Result<Domain*> page_owner(HypercallContext& ctx, uint64_t foreigndom) {
 
 void flush_local() { arch::flush_tlb_local(); }
 
-// guest_range_ok(va, 1), inline for update_va_mapping's hot path: canonical, outside the hypervisor's slots.
-bool guest_va_ok(uint64_t va) {
-    return layout::is_canonical(va) && (va < layout::kHypervisorVirtStart || va >= layout::kHypervisorVirtEnd);
-}
-
 // Applies the flush part of update_va_mapping's flags for `va`.
 Status flush_for(uint64_t flags, uint64_t va) {
     switch (flags & xen::uvmf::flush_type_mask) {
@@ -229,7 +224,7 @@ HV_HYPERCALL(mmuext_op) {
 
 HV_HYPERCALL(update_va_mapping) {
     const uint64_t va = args.a[0], value = args.a[1], flags = args.a[2];
-    if (!guest_va_ok(va))
+    if (!guest_range_ok(va, 1))
         return to_guest_errno(Status::InvalidArgument);
     Vcpu& v = ctx.vcpu();
     pv::EntryUpdater updater(page_types(), v.domain().id(), v.domain().id());
@@ -245,7 +240,7 @@ HV_HYPERCALL(update_va_mapping_otherdomain) {
     Domain* owner = domain_by_id(static_cast<uint16_t>(args.a[3]));
     if (owner == nullptr)
         return to_guest_errno(Status::NoSuchDomain);
-    if (!guest_va_ok(va))
+    if (!guest_range_ok(va, 1))
         return to_guest_errno(Status::InvalidArgument);
     pv::EntryUpdater updater(page_types(), ctx.domain().id(), owner->id());
     if (Status s = updater.update_mapping(ctx.vcpu().pv.guest_table, va, value); s != Status::Ok)

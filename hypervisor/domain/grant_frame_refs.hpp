@@ -94,9 +94,7 @@ public:
 
 private:
     static bool writable_and_counted(uint64_t word) {
-        using namespace pv::frame_state;
-        return type_bits(word) == static_cast<uint8_t>(pv::PageType::Writable) && (word & kValidated) != 0 &&
-               type_refs(word) != 0;
+        return pv::frame_state::live_type(word, static_cast<uint8_t>(pv::PageType::Writable));
     }
 
     std::span<FrameInfo> frames_;

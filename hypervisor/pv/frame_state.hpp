@@ -31,6 +31,11 @@ constexpr uint32_t ref_count(uint32_t word) { return word & kCountMask; }
 
 constexpr uint32_t type_refs(uint64_t word) { return static_cast<uint32_t>(word & kTypeCountMask); }
 constexpr uint8_t type_bits(uint64_t word) { return static_cast<uint8_t>((word & kTypeMask) >> kTypeShift); }
+// In use as `type`: that type, validated, with type references (one mask compare, then the count).
+constexpr bool live_type(uint64_t word, uint8_t type) {
+    return (word & (kTypeMask | kValidated)) == ((static_cast<uint64_t>(type) << kTypeShift) | kValidated) &&
+           type_refs(word) != 0;
+}
 constexpr int linear(uint64_t word) { return static_cast<int16_t>(static_cast<uint16_t>((word & kLinearMask) >> kLinearShift)); }
 constexpr uint64_t with_type(uint64_t word, uint8_t type) {
     return (word & ~kTypeMask) | (static_cast<uint64_t>(type) << kTypeShift);

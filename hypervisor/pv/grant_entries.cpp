@@ -11,11 +11,7 @@ using namespace frame_state;
 
 namespace {
 
-// One mask compare for the type and the validated bit, then the count.
-constexpr bool validated_table(uint64_t word, PageType type) {
-    return (word & (kTypeMask | kValidated)) == ((static_cast<uint64_t>(type) << kTypeShift) | kValidated) &&
-           type_refs(word) != 0;
-}
+constexpr bool validated_table(uint64_t word, PageType type) { return live_type(word, static_cast<uint8_t>(type)); }
 
 }  // namespace
 

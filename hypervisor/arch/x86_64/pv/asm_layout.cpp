@@ -6,6 +6,7 @@
 #include <cstddef>
 
 #include "arch/x86_64/asm_defs.h"
+#include "arch/x86_64/layout.hpp"
 #include "domain/domain.hpp"
 #include "domain/vcpu.hpp"
 #include "hypercall/public/shared_info.hpp"
@@ -34,6 +35,7 @@ struct AsmLayout {
 static_assert(sizeof(bool) == 1 && sizeof(std::atomic<bool>) == 1);
 static_assert(offsetof(CpuInfo, cpu) == HV_CPU_INFO_CPU);
 static_assert(offsetof(CpuInfo, iret_scratch) == HV_CPU_INFO_IRET_SCRATCH);
+static_assert(HV_HYPERVISOR_VIRT_END == layout::kHypervisorVirtEnd);
 static_assert(VMASST_ARCHITECTURAL_IOPL_BIT == 1u << 4);
 static_assert(VGCF_IN_SYSCALL_BYTE1 << 8 == xen::vgcf::in_syscall);
 static_assert(RFLAGS_IF == pv::rflags::interrupt);

@@ -12,6 +12,8 @@
 #define VCPU_VCPU_INFO 5672       /* Vcpu::vcpu_info_ */
 #define DOMAIN_VM_ASSIST 24       /* Domain::vm_assist */
 
+#define HV_HYPERVISOR_VIRT_END 0xffff880000000000  /* layout::kHypervisorVirtEnd */
+
 #define VMASST_ARCHITECTURAL_IOPL_BIT 0x10  /* 1 << VMASST_TYPE_architectural_iopl (4) */
 #define VGCF_IN_SYSCALL_BYTE1 0x01          /* VGCF_in_syscall (1 << 8), in byte 1 of flags */
 #define RFLAGS_IF 0x200

@@ -50,7 +50,6 @@ constexpr unsigned kVmassistWritablePagetables = 2;
     bounce_exception(v, frame, kPageFault, frame.error_code);
 }
 
-
 }  // namespace
 
 void pv_guest_exception(arch::CpuRegs& frame) {

@@ -27,6 +27,8 @@ bool emulate_page_table_write(Vcpu& v, arch::CpuRegs& frame, uint64_t fault_addr
 // rdx, r10, r8, r9) as arguments; the frame is CpuInfo::guest_regs, without its
 // callee-saved registers. True if exit work is due (the caller then completes the frame
 // and runs hv_exit_to_guest_work); false: return to the guest, interrupts disabled.
+extern "C" bool hv_guest_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);
+
 // A page fault from a PV guest (entry.S sends vector 14 from ring 3 here, past the
 // general trap dispatch): handled or bounced, then the exit path. Interrupts end off.
 extern "C" void hv_guest_page_fault(hv::arch::CpuRegs* frame);
@@ -34,4 +36,3 @@ extern "C" void hv_guest_page_fault(hv::arch::CpuRegs* frame);
 // pv_entry.S's direct iret found the guest's iret_context unreadable after it began
 // committing it: crash the domain (the frame is complete, interrupts off).
 extern "C" void hv_iret_fault();
-extern "C" bool hv_guest_syscall(uint64_t a0, uint64_t a1, uint64_t a2, uint64_t a3, uint64_t a4, uint64_t a5);

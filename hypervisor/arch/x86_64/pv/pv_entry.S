@@ -13,7 +13,6 @@
 #define TRAP_SYSCALL 0x100
 #define TRAP_SYSCALL32 0x101
 #define HYPERCALL_IRET 23
-#define HV_HYPERVISOR_VIRT_END 0xffff880000000000
 #define F(slot) ((slot) - REGS_RIP)               /* frame offset relative to &frame.rip */
 #define SCRATCH_RDX F(HV_CPU_INFO_IRET_SCRATCH)
 #define SCRATCH_RSI F(HV_CPU_INFO_IRET_SCRATCH + 8)
