@@ -44,9 +44,13 @@ void CopyBatch::copy(xen::GrantCopy& op) {
 
 [[gnu::always_inline]] inline GrantStatus CopyBatch::copy_one(const xen::GrantCopy& op) {
     if (!source_.domain || op.source.domid != source_.domid || !dest_.domain || op.dest.domid != dest_.domid) {
-        release(source_);
-        release(dest_);
-        unlock_domains();
+        // Both sides are locked or neither is, and a side holds something only while
+        // locked: the first element of a batch has nothing to release.
+        if (source_.domain) {
+            release(source_);
+            release(dest_);
+            unlock_domains();
+        }
         if (GrantStatus s = lock_domains(op); s != GrantStatus::okay)
             return s;
     } else if (!frame_allowed(op.source.domid, op.flags & gntcopy::source_gref) ||

@@ -146,10 +146,10 @@ Result<Domain*> domain_create(const DomainConfig& config) {
 // kMaxDomains) on, so the probe starts there: with ids below kMaxDomains, as the
 // toolstack hands them out, the first slot read is the one. A free slot does not end
 // the probe (a domain destroyed since may have left it free), so a miss reads them all.
-Domain* domain_by_id(DomainId id) {
-    for (unsigned i = 0; i < kMaxDomains; ++i) {
+Domain* detail::domain_probe(DomainId id) {
+    for (unsigned i = 1; i < kMaxDomains; ++i) {
         Domain* d = __atomic_load_n(&domains[(id + i) % kMaxDomains], __ATOMIC_ACQUIRE);
-        if (d != nullptr && d->id() == id && !d->dying.load(std::memory_order_relaxed))
+        if (domain_is(d, id))
             return d;
     }
     return nullptr;

@@ -115,8 +115,9 @@ private:
 [[nodiscard]] Result<Domain*> domain_create(const DomainConfig& config);
 // The domain with this id, unless it does not exist or is being destroyed. The pointer
 // stays valid until the calling CPU's next quiescent point (kernel/quiesce.hpp): use it
-// within one hypercall or interrupt, never store it.
-Domain* domain_by_id(DomainId id);
+// within one hypercall or interrupt, never store it. Inline for the common case, the
+// domain in its home slot (id mod kMaxDomains, where domain_create puts it when free).
+inline Domain* domain_by_id(DomainId id);
 // Calls fn(Domain&) for every registered domain (in slot order), under the registry lock
 // (fn must not take the registry lock or block).
 template <typename Fn>
@@ -144,7 +145,17 @@ void domain_teardown(Domain& d);
 inline constexpr unsigned kMaxDomains = 64;
 extern Domain* domains[kMaxDomains];
 extern TicketLock registry_lock;
+// domain_by_id past the home slot.
+Domain* domain_probe(DomainId id);
+inline bool domain_is(const Domain* d, DomainId id) {
+    return d != nullptr && d->id() == id && !d->dying.load(std::memory_order_relaxed);
+}
 }  // namespace detail
+
+inline Domain* domain_by_id(DomainId id) {
+    Domain* d = __atomic_load_n(&detail::domains[id % detail::kMaxDomains], __ATOMIC_ACQUIRE);
+    return detail::domain_is(d, id) ? d : detail::domain_probe(id);
+}
 
 template <typename Fn>
 void domain_for_each(Fn&& fn) {

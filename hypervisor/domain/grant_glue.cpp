@@ -236,9 +236,7 @@ void grant::GrantDomains::release(grant::GrantTable& table) {
 
 grant::GrantContext& grant_context() { return context; }
 
-Result<grant::GrantTable*> grant_table_of(Domain& d) {
-    if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
-        return t;
+Result<grant::GrantTable*> detail::grant_table_create(Domain& d) {
     LockGuard guard(creation_lock);
     if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
         return t;

@@ -3,6 +3,7 @@
 // and the direct map, host mappings in the current vCPU's PV page tables).
 #pragma once
 
+#include "domain/domain.hpp"
 #include "lib/status.hpp"
 
 namespace hv {
@@ -18,8 +19,16 @@ grant::GrantContext& grant_context();
 
 // The domain's grant table, created with its first frame (Xen INITIAL_NR_GRANT_FRAMES)
 // on first use; OutOfMemory if that fails. grant_attach() creates it eagerly (e.g. at
-// domain creation); both are idempotent.
-[[nodiscard]] Result<grant::GrantTable*> grant_table_of(Domain& d);
+// domain creation); both are idempotent. Inline: every grant_table_op looks up the
+// caller's table, and after creation that is one load.
+namespace detail {
+[[nodiscard]] Result<grant::GrantTable*> grant_table_create(Domain& d);
+}
+[[nodiscard]] inline Result<grant::GrantTable*> grant_table_of(Domain& d) {
+    if (grant::GrantTable* t = d.grant_table.load(std::memory_order_acquire))
+        return t;
+    return detail::grant_table_create(d);
+}
 [[nodiscard]] Status grant_attach(Domain& d);
 
 // Domain destruction (domain/destroy.cpp), once the domain is unlinked and no CPU runs
