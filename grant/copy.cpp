@@ -76,15 +76,11 @@ void CopyBatch::copy(xen::GrantCopy& op) {
         if (GrantStatus s = claim(op, op.dest, dest_, gntcopy::dest_gref); s != GrantStatus::okay)
             return s;
     }
-    // Offsets and length are 16 bits: these sums cannot wrap.
-    const unsigned src_end = unsigned{op.source.offset} + op.len;
-    const unsigned dest_end = unsigned{op.dest.offset} + op.len;
-    if (src_end > kPageSize || dest_end > kPageSize)
+    // Offsets and length are 16 bits: these sums cannot wrap. Xen then checks both
+    // ranges against the buffers' granted ranges (general_error); for whole pages that
+    // check cannot fail once this one passed.
+    if (unsigned{op.source.offset} + op.len > kPageSize || unsigned{op.dest.offset} + op.len > kPageSize)
         return GrantStatus::bad_copy_arg;
-    if (op.source.offset < source_.offset || src_end > unsigned{source_.offset} + source_.length)
-        return GrantStatus::general_error;
-    if (op.dest.offset < dest_.offset || dest_end > unsigned{dest_.offset} + dest_.length)
-        return GrantStatus::general_error;
     ctx_.frames.copy(dest_.frame, op.dest.offset, source_.frame, op.source.offset, op.len);
     return GrantStatus::okay;
 }
@@ -128,28 +124,27 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
 
 [[gnu::always_inline]] inline GrantStatus CopyBatch::claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf,
                              uint16_t gref_flag) {
-    buf.read_only = gref_flag == gntcopy::source_gref;
+    const bool read_only = gref_flag == gntcopy::source_gref;
     GrantTable& owner = *buf.domain;
     if (op.flags & gref_flag) {
         const xen::GrantRef ref = ptr.u.ref;
         GrantStatus s;
+        ActiveEntry* act;
         {
             LockGuard guard(owner.lock());
-            s = acquire_grant(owner, ref, buf.read_only, buf.frame);
+            s = acquire_grant(owner, ref, read_only, buf.frame, act);
         }
         if (s != GrantStatus::okay)
             return s;
-        hold_grant(buf, ref);
+        hold_grant(buf, ref, *act);
     } else {
         if (!ctx_.frames.get_page(ptr.u.gmfn, owner.id()))
             return GrantStatus::bad_page;
         buf.frame = ptr.u.gmfn;
         buf.key = ptr.u.gmfn;
         buf.held = kHeldPage;
-        buf.offset = 0;
-        buf.length = kPageSize;
     }
-    if (!buf.read_only) {
+    if (!read_only) {
         if (!ctx_.frames.get_writable(buf.frame, owner.id()))
             return GrantStatus::general_error;  // e.g. a page table; release() drops the rest
         buf.held |= kHeldType;
@@ -158,11 +153,10 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     return GrantStatus::okay;
 }
 
-[[gnu::always_inline]] inline void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref) {
+[[gnu::always_inline]] inline void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref, ActiveEntry& act) {
     buf.key = (buf.key & ~kRefMask) | ref;
+    buf.active = &act;
     buf.held = kHeldGrant | kHeldPage;
-    buf.offset = 0;  // v1 grants are whole pages
-    buf.length = kPageSize;
 }
 
 // The source buffer holds a grant (read-only: a pin and a general reference, no type
@@ -178,16 +172,17 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
     const Frame old_frame = buf.frame;
     buf.ready = false;
     GrantStatus s;
+    ActiveEntry* act;
     {
         LockGuard guard(granter.lock());
-        release_grant(granter, static_cast<xen::GrantRef>(buf.key & kRefMask), true);
-        s = acquire_grant(granter, ref, true, buf.frame);
+        release_grant(granter, static_cast<xen::GrantRef>(buf.key & kRefMask), *buf.active, true);
+        s = acquire_grant(granter, ref, true, buf.frame, act);
     }
     ctx_.frames.put_page(old_frame);
     buf.held = 0;
     if (s != GrantStatus::okay)
         return s;
-    hold_grant(buf, ref);
+    hold_grant(buf, ref, *act);
     buf.ready = true;
     return GrantStatus::okay;
 }
@@ -195,7 +190,7 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
 [[gnu::always_inline]] inline void CopyBatch::release_held(Buffer& buf) {
     if (buf.held & kHeldGrant) {
         LockGuard guard(buf.domain->lock());
-        release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), buf.read_only);
+        release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), *buf.active, is_source(buf));
     }
     if (buf.held & kHeldType)
         ctx_.frames.put_writable(buf.frame);
@@ -212,7 +207,8 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
 // granter's lock held.
 
 // Inlined into both callers: a call here cost more than the duplicated code.
-[[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
+                                                                   ActiveEntry*& active) {
     const uint32_t units = readonly ? pin::host_read : pin::host_write;
     const DomainId user = caller_.id();
     if (granter.frames_released())
@@ -246,11 +242,14 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
     }
     granter.pin(act, units);
     frame = act.frame;
+    active = &act;
     return GrantStatus::okay;
 }
 
-[[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly) {
-    ActiveEntry& act = granter.active(ref);
+// `act` is ref's active entry, which the buffer pinned: active pages live as long as
+// the table, so the pointer taken then is still good.
+[[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act,
+                                                            bool readonly) {
     granter.unpin(act, readonly ? pin::host_read : pin::host_write);
     release_flags(granter.shared_entry(ref), act.pin, readonly);
 }

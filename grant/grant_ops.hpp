@@ -95,7 +95,7 @@ private:
 class CopyBatch {
 public:
     CopyBatch(GrantContext& ctx, GrantTable& caller) : ctx_(ctx), caller_(caller) {}
-    ~CopyBatch();
+    HV_IMAGE_INLINE ~CopyBatch();
     CopyBatch(const CopyBatch&) = delete;
     CopyBatch& operator=(const CopyBatch&) = delete;
 
@@ -104,25 +104,28 @@ public:
     HV_IMAGE_INLINE void copy(xen::GrantCopy& op);
 
 private:
-    // Xen struct gnttab_copy_buf: one side of the copy, kept between elements. Only
-    // `domain`, `key`, `ready` and `held` start initialised (`key` because a grant
-    // replaces only its low 32 bits, as Xen's buffers, zeroed per batch, do): every
-    // other field is written by lock_domain() or claim() before anything reads it
-    // (reads check `domain`, `ready` or `held` first), so a batch of one does not pay
-    // for zeroing them.
+    // Xen struct gnttab_copy_buf: one side of the copy, kept between elements. The
+    // source side is always read-only and the destination side writable (Xen's
+    // buf->read_only), so that is which member a Buffer is, not a field. v1 grants and
+    // frames named by number are whole pages, so Xen's per-buffer granted range (used by
+    // v2 sub-page grants) is always [0, 4096) here and not kept.
+    //
+    // Only `domain`, `key`, `ready` and `held` start initialised (`key` because a grant
+    // replaces only its low 32 bits, as in Xen's buffers, zeroed per batch): every other
+    // field is written by lock_domain() or claim() before anything reads it (reads check
+    // `domain`, `ready` or `held` first), so a batch of one does not pay for zeroing them.
     struct Buffer {
-        TableRef domain;     // the side's domain while "locked"
-        DomainId domid;      // the domid the element named (DOMID_SELF kept as is)
-        uint64_t key = 0;    // the gmfn, or the grant ref in the low 32 bits
+        TableRef domain;       // the side's domain while "locked"
+        DomainId domid;        // the domid the element named (DOMID_SELF kept as is)
+        uint64_t key = 0;      // the gmfn, or the grant ref in the low 32 bits
         Frame frame;
-        uint16_t offset;     // the granted range within the frame
-        uint16_t length;
-        bool read_only;
-        bool ready = false;  // claimed and usable (Xen: buf->virt)
-        uint8_t held = 0;    // kHeld* bits: what release() gives back
+        ActiveEntry* active;   // the pinned active entry, while kHeldGrant
+        bool ready = false;    // claimed and usable (Xen: buf->virt)
+        uint8_t held = 0;      // kHeld* bits: what release() gives back
     };
     static constexpr uint8_t kHeldGrant = 1, kHeldPage = 2, kHeldType = 4;
 
+    bool is_source(const Buffer& buf) const { return &buf == &source_; }
     xen::GrantStatus copy_one(const xen::GrantCopy& op);
     xen::GrantStatus lock_domains(const xen::GrantCopy& op);
     xen::GrantStatus lock_domain(DomainId domid, bool is_gref, Buffer& buf);
@@ -135,11 +138,12 @@ private:
             release_held(buf);
     }
     void release_held(Buffer& buf);
-    static void hold_grant(Buffer& buf, xen::GrantRef ref);
+    static void hold_grant(Buffer& buf, xen::GrantRef ref, ActiveEntry& act);
     xen::GrantStatus switch_source_grant(xen::GrantRef ref);
     // With the granter's lock held.
-    xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame);
-    void release_grant(GrantTable& granter, xen::GrantRef ref, bool readonly);
+    xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
+                                   ActiveEntry*& active);
+    void release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act, bool readonly);
 
     GrantContext& ctx_;
     GrantTable& caller_;
