@@ -47,8 +47,9 @@ xen::GrantStatus swap_grant_ref(GrantTable& table, xen::GrantRef a, xen::GrantRe
 
 // ---- mappings (map.cpp, unmap.cpp) -------------------------------------------------------
 
-// GNTTABOP_map_grant_ref: on okay also sets op.handle and op.dev_bus_addr.
-void map_grant_ref(GrantContext& ctx, GrantTable& mapper, xen::GrantMapRef& op);
+// GNTTABOP_map_grant_ref: on okay also sets op.handle and op.dev_bus_addr. Inlined
+// into the hypercall's loop in the image, as CopyBatch::copy is.
+HV_IMAGE_INLINE void map_grant_ref(GrantContext& ctx, GrantTable& mapper, xen::GrantMapRef& op);
 
 class UnmapBatch {
 public:

@@ -32,6 +32,7 @@
 #include <cstdint>
 
 #include "hypercall/public/grant_table.hpp"
+#include "lib/image_inline.hpp"
 #include "lib/status.hpp"
 
 namespace hv::grant {
@@ -119,7 +120,7 @@ public:
     // alive until the operation ends, because a domain is torn down only after every
     // CPU has passed a quiescent point since it was unlinked, and no grant operation
     // spans one (the kernel's domain_by_id contract). So there is nothing to release.
-    GrantTable* find(DomainId id);
+    HV_IMAGE_INLINE GrantTable* find(DomainId id);
     // A counted hold, released by release(), on a table the caller knows to be alive
     // because it holds one of its pins (a mapping's: grant_table.hpp G3), also after its
     // domain was destroyed while other domains still pinned its grants (a retired table,
