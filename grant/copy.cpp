@@ -53,12 +53,6 @@ void CopyBatch::copy(xen::GrantCopy& op) {
         }
         if (GrantStatus s = lock_domains(op); s != GrantStatus::okay)
             return s;
-    } else if (!frame_allowed(op.source.domid, op.flags & gntcopy::source_gref) ||
-               !frame_allowed(op.dest.domid, op.flags & gntcopy::dest_gref)) {
-        // Deliberately stricter than Xen 4.17, which checks this only when the domains
-        // change, so an element naming the domains of the previous one could copy to or
-        // from any frame of another domain by number.
-        return GrantStatus::permission_denied;
     }
     if (!usable(op.source, source_, op.flags & gntcopy::source_gref)) {
         GrantStatus s;
@@ -138,6 +132,13 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
             return s;
         hold_grant(buf, ref, *act);
     } else {
+        // Deliberately stricter than Xen 4.17, which checks this (in lock_domain) only
+        // when an element names other domains than the one before, so an element naming
+        // the domains of the previous one could reach any frame of another domain by
+        // number. A buffer already claimed stays usable, as on Xen: it was claimed
+        // through a grant or on the caller's own side.
+        if (buf.domid != kDomidSelf)
+            return GrantStatus::permission_denied;
         if (!ctx_.frames.get_page(ptr.u.gmfn, owner.id()))
             return GrantStatus::bad_page;
         buf.frame = ptr.u.gmfn;
@@ -166,7 +167,7 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
 // twice; no other CPU can tell the difference, since all it could have seen in between
 // is the old grant released, which it sees here too. On failure the buffer holds
 // nothing, as after release() and a failed claim().
-GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
     Buffer& buf = source_;
     GrantTable& granter = *buf.domain;
     const Frame old_frame = buf.frame;
@@ -192,9 +193,10 @@ GrantStatus CopyBatch::switch_source_grant(xen::GrantRef ref) {
         LockGuard guard(buf.domain->lock());
         release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), *buf.active, is_source(buf));
     }
+    // A type reference is only ever held with a general one.
     if (buf.held & kHeldType)
-        ctx_.frames.put_writable(buf.frame);
-    if (buf.held & kHeldPage)
+        ctx_.frames.put_writable_page(buf.frame);
+    else if (buf.held & kHeldPage)
         ctx_.frames.put_page(buf.frame);
     buf.held = 0;
 }

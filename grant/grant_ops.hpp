@@ -9,8 +9,8 @@
 // Copies go through a CopyBatch, which keeps the last source and destination pinned
 // between elements as Xen does. One deliberate difference: Xen 4.17 checks "frames by
 // number only for DOMID_SELF" only when an element names other domains than the one
-// before; here every element is checked (Xen's gap lets a guest reach any frame of a
-// domain that granted it one page).
+// before; here every claim of a frame is checked (Xen's gap lets a guest reach any frame
+// of a domain that granted it one page).
 #pragma once
 
 #include <cstdint>

@@ -78,6 +78,9 @@ public:
     // another type, e.g. it is a page table or descriptor page.
     [[nodiscard]] bool get_writable(Frame frame, DomainId owner);
     void put_writable(Frame frame);
+    // put_writable() then put_page(), as one operation (the end of a copy's writable
+    // use of a frame).
+    HV_IMAGE_INLINE void put_writable_page(Frame frame);
     // Copies `length` bytes; both frames are RAM the caller holds references to, and both
     // ranges lie inside their page.
     void copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length);

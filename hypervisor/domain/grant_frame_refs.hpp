@@ -82,17 +82,29 @@ public:
     }
 
     // PageTypes::put_type of a Writable reference.
-    void put_writable(Pfn mfn) {
+    void put_writable(Pfn mfn) { put_writable(frames_[mfn], mfn); }
+
+    // put_writable() then put_page(), with the frame's address computed once.
+    void put_writable_page(Pfn mfn) {
         using namespace pv::frame_state;
         FrameInfo& f = frames_[mfn];
+        put_writable(f, mfn);
+        uint32_t word = load_ref(f);
+        while (ref_count(word) > 1)
+            if (exchange_ref(f, word, word - 1))
+                return;
+        core_->put_page(mfn);
+    }
+
+private:
+    void put_writable(FrameInfo& f, Pfn mfn) {
+        using namespace pv::frame_state;
         uint64_t word = load_type(f);
         while (writable_and_counted(word) && type_refs(word) > 1)
             if (exchange_type(f, word, word - 1))
                 return;
         core_->put_type(mfn);
     }
-
-private:
     static bool writable_and_counted(uint64_t word) {
         return pv::frame_state::live_type(word, static_cast<uint8_t>(pv::PageType::Writable));
     }

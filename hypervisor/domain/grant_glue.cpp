@@ -146,6 +146,7 @@ bool grant::GrantFrames::get_writable(Frame frame, grant::DomainId owner) {
     return frame_refs.get_writable(frame, owner);
 }
 void grant::GrantFrames::put_writable(Frame frame) { frame_refs.put_writable(frame); }
+void grant::GrantFrames::put_writable_page(Frame frame) { frame_refs.put_writable_page(frame); }
 void grant::GrantFrames::copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset,
                               unsigned length) {
     auto* to = static_cast<uint8_t*>(layout::phys_to_virt(dest << kPageShift)) + dest_offset;

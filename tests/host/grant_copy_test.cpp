@@ -228,6 +228,23 @@ TEST_F(GrantCopy, ElementsNamingTheSameDomainsAreStillCheckedForFrameNumbers) {
     EXPECT_NE(std::memcmp(data(kOwn), data(kGranted2), 16), 0);
 }
 
+TEST_F(GrantCopy, AClaimedGrantStaysUsableUnderItsNumberAsOnXen) {
+    // Xen compares a buffer's whole 64-bit key whichever way it was claimed: an element
+    // naming "by number" the value a grant buffer holds (its ref, upper bits zero) reuses
+    // that grant. Only the granted frame is reached, so the check that keeps a granter's
+    // frames out of reach by number (made when a frame is claimed) has nothing to refuse.
+    world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
+    CopyBatch batch(world.ctx, world.table(kCaller));
+    auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
+    batch.copy(first);
+    ASSERT_EQ(first.status, 0);
+    auto by_number = copy_op(gmfn_ptr(10), gmfn_ptr(kOwn), 64, 0);
+    by_number.source.domid = kGranter;
+    batch.copy(by_number);
+    EXPECT_EQ(by_number.status, 0);
+    EXPECT_EQ(std::memcmp(data(kOwn), data(kGranted), 64), 0);
+}
+
 TEST_F(GrantCopy, SelfGrantIsUsableThroughDomidSelf) {
     world.grant(kCaller, 20, gtf::permit_access, kCaller, kOwn);
     auto op = copy_op(gmfn_ptr(kOwn2), gref_ptr(20, kDomidSelf), 64, gntcopy::dest_gref);

@@ -17,6 +17,10 @@ bool GrantFrames::get_page(Frame frame, DomainId owner) { return fake(this).get_
 void GrantFrames::put_page(Frame frame) { fake(this).put_page(frame); }
 bool GrantFrames::get_writable(Frame frame, DomainId owner) { return fake(this).get_writable(frame, owner); }
 void GrantFrames::put_writable(Frame frame) { fake(this).put_writable(frame); }
+void GrantFrames::put_writable_page(Frame frame) {
+    put_writable(frame);
+    put_page(frame);
+}
 void GrantFrames::copy(Frame dest, unsigned dest_offset, Frame source, unsigned source_offset, unsigned length) {
     fake(this).copy(dest, dest_offset, source, source_offset, length);
 }
