@@ -56,7 +56,7 @@ void CopyBatch::copy(xen::GrantCopy& op) {
     }
     if (!usable(op.source, source_, op.flags & gntcopy::source_gref)) {
         GrantStatus s;
-        if ((op.flags & gntcopy::source_gref) && source_.ready && source_.held == (kHeldGrant | kHeldPage)) {
+        if ((op.flags & gntcopy::source_gref) && source_.held == (kHeldGrant | kHeldPage)) {
             s = switch_source_grant(op.source.u.ref);
         } else {
             release(source_);
@@ -108,7 +108,7 @@ void CopyBatch::copy(xen::GrantCopy& op) {
 // ---- buffers -------------------------------------------------------------------------------
 
 bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref) {
-    if (!buf.ready)
+    if (buf.held == 0)
         return false;
     if (is_gref)
         return (buf.held & kHeldGrant) != 0 && ptr.u.ref == static_cast<xen::GrantRef>(buf.key & kRefMask);
@@ -150,7 +150,6 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
             return GrantStatus::general_error;  // e.g. a page table; release() drops the rest
         buf.held |= kHeldType;
     }
-    buf.ready = true;
     return GrantStatus::okay;
 }
 
@@ -171,20 +170,25 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     Buffer& buf = source_;
     GrantTable& granter = *buf.domain;
     const Frame old_frame = buf.frame;
-    buf.ready = false;
     GrantStatus s;
     ActiveEntry* act;
     {
         LockGuard guard(granter.lock());
-        release_grant(granter, static_cast<xen::GrantRef>(buf.key & kRefMask), *buf.active, true);
-        s = acquire_grant(granter, ref, true, buf.frame, act);
+        // release_grant() then acquire_grant(), with their common check made once: the
+        // lock is held throughout, so frames_released() cannot change in between.
+        const uint32_t left = granter.unpin(*buf.active, pin::host_read);
+        if (granter.frames_released()) {
+            s = GrantStatus::bad_domain;  // the entries are gone: no flags to clear
+        } else {
+            release_flags(granter.shared_entry(static_cast<xen::GrantRef>(buf.key & kRefMask)), left, true);
+            s = acquire_live_grant(granter, ref, true, buf.frame, act);
+        }
     }
     ctx_.frames.put_page(old_frame);
     buf.held = 0;
     if (s != GrantStatus::okay)
         return s;
     hold_grant(buf, ref, *act);
-    buf.ready = true;
     return GrantStatus::okay;
 }
 
@@ -211,10 +215,16 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
 // Inlined into both callers: a call here cost more than the duplicated code.
 [[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
                                                                    ActiveEntry*& active) {
-    const uint32_t units = readonly ? pin::host_read : pin::host_write;
-    const DomainId user = caller_.id();
     if (granter.frames_released())
         return GrantStatus::bad_domain;
+    return acquire_live_grant(granter, ref, readonly, frame, active);
+}
+
+// acquire_grant() of a granter whose frames are not released.
+[[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_live_grant(GrantTable& granter, xen::GrantRef ref, bool readonly,
+                                                                        Frame& frame, ActiveEntry*& active) {
+    const uint32_t units = readonly ? pin::host_read : pin::host_write;
+    const DomainId user = caller_.id();
     if (ref >= granter.nr_entries())
         return GrantStatus::bad_gntref;
     ActiveEntry& act = granter.active(ref);
@@ -252,8 +262,8 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
 // the table, so the pointer taken then is still good.
 [[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act,
                                                             bool readonly) {
-    granter.unpin(act, readonly ? pin::host_read : pin::host_write);
-    release_flags(granter.shared_entry(ref), act.pin, readonly);
+    const uint32_t left = granter.unpin(act, readonly ? pin::host_read : pin::host_write);
+    release_flags(granter.shared_entry(ref), left, readonly);
 }
 
 }  // namespace hv::grant

@@ -111,17 +111,20 @@ private:
     // frames named by number are whole pages, so Xen's per-buffer granted range (used by
     // v2 sub-page grants) is always [0, 4096) here and not kept.
     //
-    // Only `domain`, `key`, `ready` and `held` start initialised (`key` because a grant
+    // Only `domain`, `key` and `held` start initialised (`key` because a grant
     // replaces only its low 32 bits, as in Xen's buffers, zeroed per batch): every other
     // field is written by lock_domain() or claim() before anything reads it (reads check
-    // `domain`, `ready` or `held` first), so a batch of one does not pay for zeroing them.
+    // `domain` or `held` first), so a batch of one does not pay for zeroing them.
+    //
+    // `held` is also Xen's buf->virt, "claimed and usable": a claim that fails part-way
+    // leaves bits in it, but copy() releases both buffers before it returns the failure,
+    // so between elements held != 0 only for a completed claim.
     struct Buffer {
         TableRef domain;       // the side's domain while "locked"
         DomainId domid;        // the domid the element named (DOMID_SELF kept as is)
         uint64_t key = 0;      // the gmfn, or the grant ref in the low 32 bits
         Frame frame;
         ActiveEntry* active;   // the pinned active entry, while kHeldGrant
-        bool ready = false;    // claimed and usable (Xen: buf->virt)
         uint8_t held = 0;      // kHeld* bits: what release() gives back
     };
     static constexpr uint8_t kHeldGrant = 1, kHeldPage = 2, kHeldType = 4;
@@ -134,7 +137,6 @@ private:
     xen::GrantStatus claim(const xen::GrantCopy& op, const xen::GrantCopyPointer& ptr, Buffer& buf, uint16_t gref_flag);
     static bool usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool is_gref);
     [[gnu::always_inline]] void release(Buffer& buf) {
-        buf.ready = false;
         if (buf.held != 0)
             release_held(buf);
     }
@@ -144,6 +146,8 @@ private:
     // With the granter's lock held.
     xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
                                    ActiveEntry*& active);
+    xen::GrantStatus acquire_live_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
+                                        ActiveEntry*& active);
     void release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act, bool readonly);
 
     GrantContext& ctx_;

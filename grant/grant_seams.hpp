@@ -74,7 +74,8 @@ public:
     // frame that is not RAM, is free, or belongs to someone else.
     [[nodiscard]] bool get_page(Frame frame, DomainId owner);
     void put_page(Frame frame);
-    // A writable type reference (the caller holds a general one); false if the frame has
+    // A writable type reference; the caller holds a general one it took with
+    // get_page(frame, owner), so the owner cannot have changed. False if the frame has
     // another type, e.g. it is a page table or descriptor page.
     [[nodiscard]] bool get_writable(Frame frame, DomainId owner);
     void put_writable(Frame frame);

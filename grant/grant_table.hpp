@@ -144,7 +144,8 @@ public:
             __atomic_store_n(&pinned_entries_, pinned_entries_ + 1, __ATOMIC_RELEASE);
         entry.pin += units;
     }
-    void unpin(ActiveEntry& entry, uint32_t units) {
+    // Returns the pin left (what entry.pin is now).
+    uint32_t unpin(ActiveEntry& entry, uint32_t units) {
         // A counter below its units borrows from the next byte (or, the top one, makes
         // the word larger): either is a broken invariant.
         const uint32_t left = entry.pin - units;
@@ -153,6 +154,7 @@ public:
         entry.pin = left;
         if (left == 0)
             __atomic_store_n(&pinned_entries_, pinned_entries_ - 1, __ATOMIC_RELEASE);
+        return left;
     }
 
     // ---- as mapper; maptrack_lock() held ----

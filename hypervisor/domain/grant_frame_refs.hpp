@@ -68,16 +68,16 @@ public:
         core_->put_page(mfn);  // possibly the last reference: the core frees the frame
     }
 
-    // PageTypes::get_type(mfn, Writable, owner); the caller holds a general reference.
+    // PageTypes::get_type(mfn, Writable, owner). The caller holds a general reference it
+    // took with get_page(mfn, owner), which pins the owner (see get_page), so the fast
+    // path need not check it again; the core's path does anyway.
     [[nodiscard]] bool get_writable(Pfn mfn, uint16_t owner) {
         using namespace pv::frame_state;
         FrameInfo& f = frames_[mfn];
-        if (load_owner(f) == owner) {
-            uint64_t word = load_type(f);
-            while (writable_and_counted(word) && type_refs(word) < kTypeCountMask - 1)
-                if (exchange_type(f, word, word + 1))
-                    return true;
-        }
+        uint64_t word = load_type(f);
+        while (writable_and_counted(word) && type_refs(word) < kTypeCountMask - 1)
+            if (exchange_type(f, word, word + 1))
+                return true;
         return core_->get_type(mfn, pv::PageType::Writable, owner) == Status::Ok;
     }
 

@@ -125,7 +125,9 @@ public:
         std::lock_guard<std::mutex> guard(mutex_);
         auto it = pages_.find(frame);
         GRANT_FAKE_CHECK(it != pages_.end() && it->second.general > it->second.writable);
-        if (it->second.owner != owner || it->second.page_table)
+        // The seam's contract: the caller's general reference was taken for this owner.
+        GRANT_FAKE_CHECK(it->second.owner == owner);
+        if (it->second.page_table)
             return false;
         ++it->second.writable;
         return true;
