@@ -1,6 +1,6 @@
 // GNTTABOP_copy on the grant core with fake seams: grant and frame sides, Xen's order
-// of checks, offsets and lengths, pins held for the length of a batch, and the per-
-// element "frames by number only for DOMID_SELF" rule.
+// of checks, offsets and lengths, pins held for the length of a batch, and the rule
+// "frames by number only for DOMID_SELF", checked whenever a frame is claimed.
 #include <gtest/gtest.h>
 
 #include "tests/host/grant_fakes.hpp"
@@ -44,6 +44,14 @@ protected:
             page[i] = static_cast<uint8_t>(seed + i * 7);
     }
     uint8_t* data(Frame f) { return world.frames.data(f); }
+    // kGranter grants kGranted read-only to kCaller as ref 10, and `batch` copies its first
+    // 16 bytes into kOwn: the batch then holds the grant for its next element.
+    void copy_first_element(CopyBatch& batch) {
+        world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
+        auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
+        batch.copy(first);
+        ASSERT_EQ(first.status, 0);
+    }
     void expect_quiescent() {
         EXPECT_EQ(world.frames.total_refs(), 0);
         for (auto& [id, t] : world.tables)
@@ -153,12 +161,9 @@ TEST_F(GrantCopy, WritableDestinationMustTakeAWritableReference) {
 }
 
 TEST_F(GrantCopy, BatchKeepsTheGrantPinnedAcrossElements) {
-    world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
     {
         CopyBatch batch(world.ctx, world.table(kCaller));
-        auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
-        batch.copy(first);
-        EXPECT_EQ(first.status, 0);
+        copy_first_element(batch);
         EXPECT_EQ(world.pin(kGranter, 10), pin::host_read) << "kept for the next element";
         EXPECT_EQ(world.flags(kGranter, 10), gtf::permit_access | gtf::readonly | gtf::reading);
         auto second = copy_op(gref_ptr(10, kGranter, 16), gmfn_ptr(kOwn, 16), 16, gntcopy::source_gref);
@@ -216,11 +221,8 @@ TEST_F(GrantCopy, BatchSwitchesBetweenGrantsOfOneGranter) {
 TEST_F(GrantCopy, ElementsNamingTheSameDomainsAreStillCheckedForFrameNumbers) {
     // Xen 4.17 skips this check when the domains equal the previous element's; here a
     // granter's frames never become reachable by number.
-    world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
     CopyBatch batch(world.ctx, world.table(kCaller));
-    auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
-    batch.copy(first);
-    ASSERT_EQ(first.status, 0);
+    copy_first_element(batch);
     auto sneaky = copy_op(gmfn_ptr(kGranted2), gmfn_ptr(kOwn), 16, 0);
     sneaky.source.domid = kGranter;
     batch.copy(sneaky);
@@ -233,11 +235,8 @@ TEST_F(GrantCopy, AClaimedGrantStaysUsableUnderItsNumberAsOnXen) {
     // naming "by number" the value a grant buffer holds (its ref, upper bits zero) reuses
     // that grant. Only the granted frame is reached, so the check that keeps a granter's
     // frames out of reach by number (made when a frame is claimed) has nothing to refuse.
-    world.grant(kGranter, 10, gtf::permit_access | gtf::readonly, kCaller, kGranted);
     CopyBatch batch(world.ctx, world.table(kCaller));
-    auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
-    batch.copy(first);
-    ASSERT_EQ(first.status, 0);
+    copy_first_element(batch);
     auto by_number = copy_op(gmfn_ptr(10), gmfn_ptr(kOwn), 64, 0);
     by_number.source.domid = kGranter;
     batch.copy(by_number);
