@@ -123,14 +123,13 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     if (op.flags & gref_flag) {
         const xen::GrantRef ref = ptr.u.ref;
         GrantStatus s;
-        ActiveEntry* act;
         {
             LockGuard guard(owner.lock());
-            s = acquire_grant(owner, ref, read_only, buf.frame, act);
+            s = acquire_grant(owner, ref, read_only, buf);
         }
         if (s != GrantStatus::okay)
             return s;
-        hold_grant(buf, ref, *act);
+        hold_grant(buf, ref);
     } else {
         // Deliberately stricter than Xen 4.17, which checks this (in lock_domain) only
         // when an element names other domains than the one before, so an element naming
@@ -153,9 +152,9 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     return GrantStatus::okay;
 }
 
-[[gnu::always_inline]] inline void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref, ActiveEntry& act) {
+// After acquire_grant() filled in the buffer's frame, active and shared entry.
+[[gnu::always_inline]] inline void CopyBatch::hold_grant(Buffer& buf, xen::GrantRef ref) {
     buf.key = (buf.key & ~kRefMask) | ref;
-    buf.active = &act;
     buf.held = kHeldGrant | kHeldPage;
 }
 
@@ -171,7 +170,6 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     GrantTable& granter = *buf.domain;
     const Frame old_frame = buf.frame;
     GrantStatus s;
-    ActiveEntry* act;
     {
         LockGuard guard(granter.lock());
         // release_grant() then acquire_grant(), with their common check made once: the
@@ -180,22 +178,22 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
         if (granter.frames_released()) {
             s = GrantStatus::bad_domain;  // the entries are gone: no flags to clear
         } else {
-            release_flags(granter.shared_entry(static_cast<xen::GrantRef>(buf.key & kRefMask)), left, true);
-            s = acquire_live_grant(granter, ref, true, buf.frame, act);
+            release_flags(SharedEntry{buf.entry}, left, true);
+            s = acquire_live_grant(granter, ref, true, buf);
         }
     }
     ctx_.frames.put_page(old_frame);
     buf.held = 0;
     if (s != GrantStatus::okay)
         return s;
-    hold_grant(buf, ref, *act);
+    hold_grant(buf, ref);
     return GrantStatus::okay;
 }
 
 [[gnu::always_inline]] inline void CopyBatch::release_held(Buffer& buf) {
     if (buf.held & kHeldGrant) {
         LockGuard guard(buf.domain->lock());
-        release_grant(*buf.domain, static_cast<xen::GrantRef>(buf.key & kRefMask), *buf.active, is_source(buf));
+        release_grant(*buf.domain, buf, is_source(buf));
     }
     // A type reference is only ever held with a general one.
     if (buf.held & kHeldType)
@@ -213,16 +211,16 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
 // granter's lock held.
 
 // Inlined into both callers: a call here cost more than the duplicated code.
-[[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
-                                                                   ActiveEntry*& active) {
+[[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Buffer& buf) {
     if (granter.frames_released())
         return GrantStatus::bad_domain;
-    return acquire_live_grant(granter, ref, readonly, frame, active);
+    return acquire_live_grant(granter, ref, readonly, buf);
 }
 
 // acquire_grant() of a granter whose frames are not released.
+// On okay: buf.frame, buf.active and buf.entry are the grant's.
 [[gnu::always_inline]] inline GrantStatus CopyBatch::acquire_live_grant(GrantTable& granter, xen::GrantRef ref, bool readonly,
-                                                                        Frame& frame, ActiveEntry*& active) {
+                                                                        Buffer& buf) {
     const uint32_t units = readonly ? pin::host_read : pin::host_write;
     const DomainId user = caller_.id();
     if (ref >= granter.nr_entries())
@@ -253,17 +251,17 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
         return GrantStatus::bad_domain;  // Xen: the owner changed or is dying
     }
     granter.pin(act, units);
-    frame = act.frame;
-    active = &act;
+    buf.frame = act.frame;
+    buf.active = &act;
+    buf.entry = entry.get();
     return GrantStatus::okay;
 }
 
-// `act` is ref's active entry, which the buffer pinned: active pages live as long as
-// the table, so the pointer taken then is still good.
-[[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act,
-                                                            bool readonly) {
-    const uint32_t left = granter.unpin(act, readonly ? pin::host_read : pin::host_write);
-    release_flags(granter.shared_entry(ref), left, readonly);
+// The buffer's grant, through the entries it kept: active pages live as long as the
+// table, and the shared entry is good while the table's frames are (Buffer::entry).
+[[gnu::always_inline]] inline void CopyBatch::release_grant(GrantTable& granter, Buffer& buf, bool readonly) {
+    const uint32_t left = granter.unpin(*buf.active, readonly ? pin::host_read : pin::host_write);
+    release_flags(SharedEntry{granter.frames_released() ? nullptr : buf.entry}, left, readonly);
 }
 
 }  // namespace hv::grant

@@ -125,6 +125,9 @@ private:
         uint64_t key = 0;      // the gmfn, or the grant ref in the low 32 bits
         Frame frame;
         ActiveEntry* active;   // the pinned active entry, while kHeldGrant
+        // Its shared entry: usable under the granter's lock while !frames_released(),
+        // since table frames are only added until release_frames() sets that flag.
+        xen::GrantEntryV1* entry;
         uint8_t held = 0;      // kHeld* bits: what release() gives back
     };
     static constexpr uint8_t kHeldGrant = 1, kHeldPage = 2, kHeldType = 4;
@@ -141,14 +144,12 @@ private:
             release_held(buf);
     }
     void release_held(Buffer& buf);
-    static void hold_grant(Buffer& buf, xen::GrantRef ref, ActiveEntry& act);
+    static void hold_grant(Buffer& buf, xen::GrantRef ref);
     xen::GrantStatus switch_source_grant(xen::GrantRef ref);
     // With the granter's lock held.
-    xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
-                                   ActiveEntry*& active);
-    xen::GrantStatus acquire_live_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Frame& frame,
-                                        ActiveEntry*& active);
-    void release_grant(GrantTable& granter, xen::GrantRef ref, ActiveEntry& act, bool readonly);
+    xen::GrantStatus acquire_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Buffer& buf);
+    xen::GrantStatus acquire_live_grant(GrantTable& granter, xen::GrantRef ref, bool readonly, Buffer& buf);
+    static void release_grant(GrantTable& granter, Buffer& buf, bool readonly);
 
     GrantContext& ctx_;
     GrantTable& caller_;

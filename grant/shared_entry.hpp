@@ -41,6 +41,7 @@ public:
 
     // False once the table's frames were given back (teardown): nothing to update then.
     bool valid() const { return entry_ != nullptr; }
+    xen::GrantEntryV1* get() const { return entry_; }
 
     static constexpr uint16_t flags_of(uint32_t header) { return static_cast<uint16_t>(header); }
     static constexpr DomainId domid_of(uint32_t header) { return static_cast<DomainId>(header >> 16); }

@@ -244,6 +244,42 @@ TEST_F(GrantCopy, AClaimedGrantStaysUsableUnderItsNumberAsOnXen) {
     EXPECT_EQ(std::memcmp(data(kOwn), data(kGranted), 64), 0);
 }
 
+TEST_F(GrantCopy, GranterTornDownMidBatchEndsItsGrantsWithoutTouchingTheEntries) {
+    // The batch keeps the grant's shared entry to clear its flags on release; once the
+    // granter's frames are given back that entry is gone, and neither switching to
+    // another of its grants nor the batch's end may write to it.
+    world.grant(kGranter, 11, gtf::permit_access | gtf::readonly, kCaller, kGranted2);
+    {
+        CopyBatch batch(world.ctx, world.table(kCaller));
+        copy_first_element(batch);
+        world.table(kGranter).release_frames();
+        auto next = copy_op(gref_ptr(11, kGranter), gmfn_ptr(kOwn2), 16, gntcopy::source_gref);
+        batch.copy(next);
+        EXPECT_EQ(next.status, st(GrantStatus::bad_domain));
+        EXPECT_EQ(world.table(kGranter).pinned_entries(), 0u) << "the old grant was let go";
+        auto again = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn2), 16, gntcopy::source_gref);
+        batch.copy(again);
+        EXPECT_EQ(again.status, st(GrantStatus::bad_domain));
+    }
+    {
+        CopyBatch batch(world.ctx, world.table(kCaller));
+        auto first = copy_op(gref_ptr(10, kGranter), gmfn_ptr(kOwn), 16, gntcopy::source_gref);
+        batch.copy(first);
+        EXPECT_EQ(first.status, st(GrantStatus::bad_domain));
+    }
+    expect_quiescent();
+}
+
+TEST_F(GrantCopy, GranterTornDownBeforeTheBatchEndsIsReleasedCleanly) {
+    {
+        CopyBatch batch(world.ctx, world.table(kCaller));
+        copy_first_element(batch);
+        world.table(kGranter).release_frames();
+        EXPECT_EQ(world.table(kGranter).pinned_entries(), 1u);
+    }  // the batch's end drops the pin and the reference, and writes no flags
+    expect_quiescent();
+}
+
 TEST_F(GrantCopy, SelfGrantIsUsableThroughDomidSelf) {
     world.grant(kCaller, 20, gtf::permit_access, kCaller, kOwn);
     auto op = copy_op(gmfn_ptr(kOwn2), gref_ptr(20, kDomidSelf), 64, gntcopy::dest_gref);
