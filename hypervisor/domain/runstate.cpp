@@ -19,7 +19,9 @@ void runstate_publish(Vcpu& v) {
     // state_entry_time is set while the record is inconsistent.
     constexpr uint64_t kUpdateFlag = 1ull << 63;
     const bool flag = v.domain().vm_assist & (1ull << 5);
-    xen::VcpuRunstateInfo info = runstate_snapshot(v);
+    // As Xen's update_runstate_area: the record as of the last transition (the open
+    // interval is not in time[]; VCPUOP_get_runstate_info includes it).
+    xen::VcpuRunstateInfo info = v.sched_unit.runstate().area_view();
     if (flag) {
         uint64_t marked = info.state_entry_time | kUpdateFlag;
         (void)copy_to_guest(v.runstate_area + 8, &marked, sizeof(marked));

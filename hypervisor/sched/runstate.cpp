@@ -33,6 +33,15 @@ uint64_t RunstateAccount::total_until(uint64_t now) const {
     return sum;
 }
 
+xen::VcpuRunstateInfo RunstateAccount::area_view() const {
+    xen::VcpuRunstateInfo info{};
+    info.state = static_cast<int32_t>(state_);
+    info.state_entry_time = entry_time_;
+    for (uint32_t i = 0; i < kRunStateCount; ++i)
+        info.time[i] = time_[i];
+    return info;
+}
+
 xen::VcpuRunstateInfo RunstateAccount::guest_view(uint64_t now) const {
     xen::VcpuRunstateInfo info{};
     info.state = static_cast<int32_t>(state_);

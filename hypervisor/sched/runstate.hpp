@@ -45,6 +45,10 @@ public:
     // What the guest sees at `now` (Xen's vcpu_runstate_get): the current state's open
     // interval is included in its time, so the times sum to now - start_time.
     xen::VcpuRunstateInfo guest_view(uint64_t now) const;
+    // What a registered runstate area holds (Xen's update_runstate_area copies the record
+    // as last updated): times up to entry_time, the open interval not included, so they
+    // sum to entry_time - start_time.
+    xen::VcpuRunstateInfo area_view() const;
 
 private:
     RunState state_ = RunState::Offline;

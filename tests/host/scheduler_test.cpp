@@ -427,6 +427,24 @@ TEST(SchedulerRunstate, ClockSkewBetweenCpusIsClamped) {
     EXPECT_EQ(r.entry_time(), 150u);
 }
 
+TEST(SchedulerRunstate, TheAreaRecordStopsAtTheLastTransitionAsOnXen) {
+    // Xen copies its runstate record into a registered area as last updated, so time[]
+    // there holds only closed intervals; VCPUOP_get_runstate_info adds the open one.
+    RunstateAccount r;
+    r.start(RunState::Running, 100);
+    r.change(RunState::Blocked, 300);
+    r.change(RunState::Running, 400);
+    const xen::VcpuRunstateInfo area = r.area_view();
+    EXPECT_EQ(area.state, static_cast<int32_t>(xen::RunState::running));
+    EXPECT_EQ(area.state_entry_time, 400u);
+    EXPECT_EQ(area.time[0], 200u);
+    EXPECT_EQ(area.time[2], 100u);
+    EXPECT_EQ(area.time[0] + area.time[1] + area.time[2] + area.time[3], 400u - 100u);
+    const xen::VcpuRunstateInfo now = r.guest_view(450);
+    EXPECT_EQ(now.time[0], 250u);
+    EXPECT_EQ(now.time[2], 100u);
+}
+
 TEST(SchedulerRemove, RemoveInEveryState) {
     Fixture f(1);
     SchedUnit& running = f.running(0);
