@@ -58,15 +58,7 @@ public:
     }
 
     // PageTypes::put_page.
-    void put_page(Pfn mfn) {
-        using namespace pv::frame_state;
-        FrameInfo& f = frames_[mfn];
-        uint32_t word = load_ref(f);
-        while (ref_count(word) > 1)
-            if (exchange_ref(f, word, word - 1))
-                return;
-        core_->put_page(mfn);  // possibly the last reference: the core frees the frame
-    }
+    void put_page(Pfn mfn) { put_page(frames_[mfn], mfn); }
 
     // PageTypes::get_type(mfn, Writable, owner). The caller holds a general reference it
     // took with get_page(mfn, owner), which pins the owner (see get_page), so the fast
@@ -86,17 +78,20 @@ public:
 
     // put_writable() then put_page(), with the frame's address computed once.
     void put_writable_page(Pfn mfn) {
-        using namespace pv::frame_state;
         FrameInfo& f = frames_[mfn];
         put_writable(f, mfn);
+        put_page(f, mfn);
+    }
+
+private:
+    void put_page(FrameInfo& f, Pfn mfn) {
+        using namespace pv::frame_state;
         uint32_t word = load_ref(f);
         while (ref_count(word) > 1)
             if (exchange_ref(f, word, word - 1))
                 return;
-        core_->put_page(mfn);
+        core_->put_page(mfn);  // possibly the last reference: the core frees the frame
     }
-
-private:
     void put_writable(FrameInfo& f, Pfn mfn) {
         using namespace pv::frame_state;
         uint64_t word = load_type(f);

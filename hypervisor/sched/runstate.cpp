@@ -43,11 +43,8 @@ xen::VcpuRunstateInfo RunstateAccount::area_view() const {
 }
 
 xen::VcpuRunstateInfo RunstateAccount::guest_view(uint64_t now) const {
-    xen::VcpuRunstateInfo info{};
-    info.state = static_cast<int32_t>(state_);
-    info.state_entry_time = entry_time_;
-    for (uint32_t i = 0; i < kRunStateCount; ++i)
-        info.time[i] = time_until(static_cast<RunState>(i), now);
+    xen::VcpuRunstateInfo info = area_view();
+    info.time[static_cast<uint32_t>(state_)] = time_until(state_, now);
     return info;
 }
 
