@@ -33,6 +33,7 @@
 #include "kernel/symbols.hpp"
 #include "kernel/time.hpp"
 #include "lib/format.hpp"
+#include "lib/spinlock.hpp"
 #include "seam/panic.hpp"
 
 extern "C" {
@@ -259,5 +260,8 @@ extern "C" [[noreturn]] void hv_kernel_main(uint32_t magic, uint32_t info_phys) 
             serial_console_start(com1);
     }
     LOG_INFO("boot complete: %u CPUs online", cpus_online());
+#if defined(HV_LOCK_CHECKS)
+    lock_checks::armed = true;
+#endif
     idle_loop();
 }

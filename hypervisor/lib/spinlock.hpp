@@ -13,6 +13,22 @@
 
 namespace hv {
 
+#if defined(HV_KERNEL) && defined(HV_LOCK_CHECKS)
+// Audit build (cmake -DHV_LOCK_CHECKS=ON, docs/testing.md): once boot is complete, no lock
+// may be taken both in an interrupt handler and, anywhere, with interrupts on. Such a lock
+// deadlocks its own CPU when the interrupt arrives while it is held (the handler spins on
+// a holder it interrupted), which in a normal build shows only as a rare hang. Taking a
+// lock with interrupts off outside a handler (trap handlers, IrqSave) is fine: nothing
+// here spins with interrupts off waiting for another CPU to answer an IPI.
+namespace lock_checks {
+extern bool armed;
+bool in_interrupt();     // this CPU is running an interrupt handler (arch/x86_64/traps.cpp)
+void interrupt_enter();
+void interrupt_exit();
+[[noreturn]] void inconsistent(const void* lock);
+}  // namespace lock_checks
+#endif
+
 inline void cpu_relax() { __builtin_ia32_pause(); }
 
 // One step of waiting for a ticket. A CPU in the image spins undisturbed: nothing preempts it while it
@@ -38,12 +54,14 @@ public:
     TicketLock& operator=(const TicketLock&) = delete;
 
     void lock() {
+        check_irq_mode();
         const uint16_t ticket = next_.fetch_add(1, std::memory_order_relaxed);
         unsigned spins = 0;
         while (owner_.load(std::memory_order_acquire) != ticket)
             spin_wait(spins);
     }
     bool try_lock() {
+        check_irq_mode();
         uint16_t owner = owner_.load(std::memory_order_acquire);
         uint16_t expected = owner;
         return next_.compare_exchange_strong(expected, static_cast<uint16_t>(owner + 1),
@@ -53,6 +71,20 @@ public:
     bool is_locked() const { return next_.load(std::memory_order_relaxed) != owner_.load(std::memory_order_relaxed); }
 
 private:
+#if defined(HV_KERNEL) && defined(HV_LOCK_CHECKS)
+    enum : uint8_t { kTakenWithIrqsOn = 1, kTakenInInterrupt = 2 };
+    void check_irq_mode() {
+        if (!lock_checks::armed)
+            return;
+        const bool irqs_on = (__builtin_ia32_readeflags_u64() & (1u << 9)) != 0;
+        const uint8_t use = irqs_on ? kTakenWithIrqsOn : lock_checks::in_interrupt() ? kTakenInInterrupt : 0;
+        if (use != 0 && (uses_.fetch_or(use, std::memory_order_relaxed) | use) == (kTakenWithIrqsOn | kTakenInInterrupt))
+            lock_checks::inconsistent(this);
+    }
+    std::atomic<uint8_t> uses_{0};
+#else
+    void check_irq_mode() {}
+#endif
     std::atomic<uint16_t> next_{0};   // next ticket to hand out
     std::atomic<uint16_t> owner_{0};  // ticket now being served
 };

@@ -105,10 +105,16 @@ extern "C" void hv_handle_trap(hv::arch::CpuRegs* regs) {
     } else if (vector == 0x80 && from_guest) {
         hv::pv_guest_int80(*regs);  // a software interrupt: no EOI
     } else if (vector != kVectorSpurious) {  // no EOI for spurious interrupts (SDM 10.9)
+#if defined(HV_LOCK_CHECKS)
+        hv::lock_checks::interrupt_enter();
+#endif
         if (handlers[vector] != nullptr)
             handlers[vector](*regs);
         else
             LOG_WARN("unexpected interrupt vector %#x", vector);
+#if defined(HV_LOCK_CHECKS)
+        hv::lock_checks::interrupt_exit();
+#endif
         lapic_eoi();
     }
     if (from_guest)
