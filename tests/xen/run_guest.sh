@@ -82,10 +82,12 @@ if ! grub-mkrescue -o "$work/boot.iso" "$work/iso" >"$work/grub-mkrescue.log" 2>
 fi
 
 : > "$log"
+# The monitor on two FIFOs, for tests/xen/hang_report.sh when the run times out.
+mkfifo "$work/monitor.in" "$work/monitor.out"
 start=$(date +%s)
 # shellcheck disable=SC2086
 "$qemu" -M q35 -cpu Haswell-noTSX -m 1024 -smp 1 -display none -no-reboot \
-    -cdrom "$work/boot.iso" -boot d -serial "file:$log" -monitor none \
+    -cdrom "$work/boot.iso" -boot d -serial "file:$log" -monitor "pipe:$work/monitor" \
     ${QEMU_EXTRA:-} </dev/null >"$work/qemu.out" 2>&1 &
 qemu_pid=$!
 
@@ -113,6 +115,9 @@ while :; do
     sleep 0.25
 done
 elapsed=$(( $(date +%s) - start ))
+if [ "$outcome" = timeout ]; then
+    sh "$(dirname "$0")/hang_report.sh" "$work/monitor" "$hv_image" >&2 || true
+fi
 cleanup
 qemu_pid=
 trap - EXIT INT TERM
