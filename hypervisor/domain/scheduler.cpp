@@ -66,9 +66,9 @@ void kick_all(sched::CpuMask mask) {
         kick(static_cast<unsigned>(__builtin_ctzll(bits)));
 }
 
-void maybe_arm_accounting() {
-    if (core().needs_accounting() && !accounting_armed.exchange(true))
-        timer_arm(accounting_timer, now_ns() + core().accounting_period_ns());
+void maybe_arm_accounting(sched::Scheduler& s) {
+    if (s.needs_accounting() && !accounting_armed.exchange(true))
+        timer_arm(accounting_timer, now_ns() + s.accounting_period_ns());
 }
 
 void resched_fired(Timer&) { this_cpu().need_resched = true; }
@@ -76,17 +76,19 @@ void resched_fired(Timer&) { this_cpu().need_resched = true; }
 void tick_fired(Timer&) {
     const unsigned cpu = this_cpu().id;
     const uint64_t now = now_ns();
-    core().tick(cpu, now);
+    sched::Scheduler& s = core();
+    s.tick(cpu, now);
     this_cpu().need_resched = true;  // a tick can end a boost: let schedule() look again
-    if (core().needs_tick(cpu))
-        timer_arm(cpu_timers[cpu].tick, now + core().tick_period_ns());
-    maybe_arm_accounting();
+    if (s.needs_tick(cpu))
+        timer_arm(cpu_timers[cpu].tick, now + s.tick_period_ns());
+    maybe_arm_accounting(s);
 }
 
 void accounting_fired(Timer&) {
     accounting_armed.store(false);
-    kick_all(core().account(now_ns()));
-    maybe_arm_accounting();
+    sched::Scheduler& s = core();
+    kick_all(s.account(now_ns()));
+    maybe_arm_accounting(s);
 }
 
 sched::SchedUnit& unit(Vcpu& v) { return v.sched_unit; }
@@ -169,20 +171,21 @@ void sched_remove_domain(Domain& d) {
 Vcpu* sched_pick_next(PerCpu& cpu) {
     cpu.need_resched = false;
     const uint64_t now = now_ns();
-    const sched::Decision d = core().schedule(cpu.id, now);
+    sched::Scheduler& s = core();
+    const sched::Decision d = s.schedule(cpu.id, now);
     kick_all(d.kick);
     CpuTimers& timers = cpu_timers[cpu.id];
     if (d.slice_ns != 0)
         timer_arm(timers.slice, now + d.slice_ns);
     else
         (void)timer_cancel(timers.slice);
-    if (core().needs_tick(cpu.id)) {
+    if (s.needs_tick(cpu.id)) {
         if (!timers.tick.armed())
-            timer_arm(timers.tick, now + core().tick_period_ns());
+            timer_arm(timers.tick, now + s.tick_period_ns());
     } else {
         (void)timer_cancel(timers.tick);
     }
-    maybe_arm_accounting();
+    maybe_arm_accounting(s);
     if (d.unit == nullptr || d.unit->is_idle())
         return nullptr;
     return static_cast<Vcpu*>(d.unit->owner);

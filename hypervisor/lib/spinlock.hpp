@@ -14,7 +14,7 @@
 namespace hv {
 
 #if defined(HV_KERNEL) && defined(HV_LOCK_CHECKS)
-// Audit build (cmake -DHV_LOCK_CHECKS=ON, docs/testing.md): once boot is complete, no lock
+// Audit image (build/hypervisor-lockcheck.elf, docs/architecture.md "Locks"): after boot, no lock
 // may be taken both in an interrupt handler and, anywhere, with interrupts on. Such a lock
 // deadlocks its own CPU when the interrupt arrives while it is held (the handler spins on
 // a holder it interrupted), which in a normal build shows only as a rare hang. Taking a

@@ -20,8 +20,8 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/hang_report.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
 
-# monitor COMMANDS...: runs them and leaves the output in $tmp/reply. QEMU holds both FIFOs
-# open read-write, so neither open blocks.
+# monitor COMMANDS...: runs them and leaves the output, without CRs and escape sequences, in
+# $tmp/clean. QEMU holds both FIFOs open read-write, so neither open blocks.
 monitor() {
     timeout 1 cat "$mon.out" > "$tmp/reply" &
     reader=$!
@@ -46,13 +46,17 @@ fi
 sample=0
 while :; do
     monitor 'info registers -a'
-    awk '/^CPU#/ { cpu = $1 } /^RIP=/ { rip = $1 } /^CR0=/ { print cpu, rip, $3 }' "$tmp/clean" > "$tmp/cpus"
+    # One line per CPU: CPU#n RIP RSP CR3 (hex digits only). QEMU prints RSP and RIP before CR0.
+    awk '/^CPU#/ { cpu = $1 }
+         /RSP=/ { for (i = 1; i <= NF; i++) if ($i ~ /^RSP=/) rsp = substr($i, 5) }
+         /^RIP=/ { rip = substr($1, 5) }
+         /^CR0=/ { print cpu, rip, rsp, substr($3, 5) }' "$tmp/clean" > "$tmp/cpus"
     if [ ! -s "$tmp/cpus" ]; then
         echo "hang_report: the monitor did not answer"
         exit 1
     fi
     [ "$elf" = yes ] || break
-    awk -v lo="$lo" -v hi="$hi" '{ r = substr($2, 5) } r >= lo && r <= hi { found = 1 } END { exit !found }' \
+    awk -v lo="$lo" -v hi="$hi" '$2 >= lo && $2 <= hi { found = 1 } END { exit !found }' \
         "$tmp/cpus" && break
     sample=$((sample + 1))
     [ "$sample" -lt 8 ] || break
@@ -63,13 +67,10 @@ symbolize() {
     addr2line -f -C -i -p -e "$image" "$1" 2>/dev/null | grep -v '^?? ' | sed "s| at $root/| at |; s/^/    /"
 }
 echo "hang_report: QEMU state after the timeout"
-grep -o 'RSP=[0-9a-f]*' "$tmp/clean" | sed 's/RSP=//' > "$tmp/rsps"
-n=0
-while read -r cpu rip cr3; do
-    rsp=$(sed -n "$((n + 1))p" "$tmp/rsps")
-    echo "  $cpu $rip RSP=$rsp $cr3"
+while read -r cpu rip rsp cr3; do
+    echo "  $cpu RIP=$rip RSP=$rsp CR3=$cr3"
     if [ "$elf" = yes ]; then
-        symbolize "0x${rip#RIP=}"
+        symbolize "0x$rip"
         monitor "cpu ${cpu#CPU#}" "x/48gx 0x$rsp"
         # Code addresses on the stack: the callers (and a few stale ones).
         grep -o '0x[0-9a-f]\{16\}' "$tmp/clean" | sed 's/^0x//' | awk -v lo="$lo" -v hi="$hi" \
@@ -77,5 +78,4 @@ while read -r cpu rip cr3; do
             symbolize "0x$a"
         done
     fi
-    n=$((n + 1))
 done < "$tmp/cpus"
